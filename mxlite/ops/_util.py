@@ -1,0 +1,46 @@
+"""Small helpers shared by operator kernels."""
+import numpy as np
+
+from ..base import ShapeError
+
+
+def reduce_to(grad, shape, xp=np):
+    """Sum `grad` over the axes that were broadcast to reach it from `shape`."""
+    shape = tuple(shape)
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1)
+    out = grad.sum(axis=axes, keepdims=True) if axes else grad
+    return out.reshape(shape)
+
+
+def broadcast_shapes(lhs, rhs):
+    """numpy's broadcast rule with MXNet's wording when shapes do not fit."""
+    ndim = max(len(lhs), len(rhs))
+    a = (1,) * (ndim - len(lhs)) + tuple(lhs)
+    b = (1,) * (ndim - len(rhs)) + tuple(rhs)
+    out = []
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x == y or y == 1:
+            out.append(x)
+        elif x == 1:
+            out.append(y)
+        else:
+            raise ShapeError('shapes %s and %s cannot be broadcast together (axis %d: %d vs %d)'
+                             % (tuple(lhs), tuple(rhs), i, x, y))
+    return tuple(out)
+
+
+def write(out, value):
+    """Copy `value` into the preallocated buffer `out` (a no-op if it is already there)."""
+    if out is not value:
+        out[...] = value
+
+
+def normalize_axis(axis, ndim, what='axis'):
+    if not -ndim <= axis < max(ndim, 1):
+        raise ShapeError('%s %d is out of range for an input of %d dimension(s)'
+                         % (what, axis, ndim))
+    return axis % ndim if ndim else 0
