@@ -1,0 +1,116 @@
+"""FullyConnected: y = x W^T + b, on BLAS (np.dot writing into the planned buffer)."""
+import numpy as np
+
+from .registry import Bool, Int, Operator, register, shape_check
+
+
+def gemm(a, b, out):
+    """out = a @ b, written in place when BLAS can write there directly."""
+    if (out.flags.c_contiguous and out.dtype == np.result_type(a, b)
+            and type(out) is np.ndarray):
+        np.dot(a, b, out=out)
+    else:
+        out[...] = np.dot(a, b)
+    return out
+
+
+def _prod(dims):
+    n = 1
+    for d in dims:
+        n *= int(d)
+    return n
+
+
+@register
+class FullyConnected(Operator):
+    """Applies a linear transformation: ``out = dot(data, weight.T) + bias``.
+
+    With ``flatten=True`` (the default) an input of shape ``(N, x1, ..., xk)`` is first
+    flattened to ``(N, x1*...*xk)``; with ``flatten=False`` the transformation applies to
+    the last axis and the leading axes are kept.
+
+    Parameters
+    ----------
+    data : input array, shape (N, ...)
+    weight : shape (num_hidden, in_units)
+    bias : shape (num_hidden,), absent when ``no_bias=True``
+    num_hidden : int
+        Number of output units.
+    no_bias : bool, default False
+    flatten : bool, default True
+
+    Examples
+    --------
+    >>> x = mx.nd.ones((2, 3))
+    >>> w = mx.nd.ones((4, 3))
+    >>> b = mx.nd.zeros((4,))
+    >>> mx.nd.FullyConnected(x, w, b, num_hidden=4).shape
+    (2, 4)
+    """
+    name = 'FullyConnected'
+    params = {
+        'num_hidden': Int(doc='Number of hidden nodes of the output.'),
+        'no_bias': Bool(False, doc='Whether to disable the bias term.'),
+        'flatten': Bool(True, doc='Whether to collapse all but the first axis of the input.'),
+    }
+    backward_uses_outputs = False
+
+    def list_arguments(self, p):
+        return ['data', 'weight'] if p.no_bias else ['data', 'weight', 'bias']
+
+    def infer_shape(self, p, in_shapes):
+        shapes = list(in_shapes)
+        data, weight = shapes[0], shapes[1]
+        nh = p.num_hidden
+        shape_check(nh > 0, 'num_hidden must be positive, got %d', nh)
+        if not p.no_bias:
+            bias = shapes[2]
+            shape_check(bias is None or tuple(bias) == (nh,),
+                        "bias has shape %s but expected (%d,) (num_hidden=%d)",
+                        bias, nh, nh)
+            shapes[2] = (nh,)
+        if data is None:
+            return shapes, [None]
+        data = tuple(data)
+        shape_check(len(data) >= 1, 'data must have at least one dimension, got shape %s',
+                    data)
+        if p.flatten:
+            in_units = _prod(data[1:])
+            out = (data[0], nh)
+        else:
+            in_units = data[-1]
+            out = data[:-1] + (nh,)
+        expected = (nh, in_units)
+        shape_check(weight is None or tuple(weight) == expected,
+                    "data has shape %s but weight has shape %s; expected weight shape %s "
+                    "(num_hidden=%d, flatten=%s)", data, weight, expected, nh, p.flatten)
+        shapes[1] = expected
+        return shapes, [out]
+
+    @staticmethod
+    def _as_2d(p, data):
+        if p.flatten:
+            return data.reshape(data.shape[0], -1) if data.ndim != 2 else data
+        return data.reshape(-1, data.shape[-1])
+
+    def forward(self, p, inputs, outputs, ctx):
+        x = self._as_2d(p, inputs[0])
+        w = inputs[1]
+        out = outputs[0]
+        direct = out.flags.c_contiguous  # a 2-D view: BLAS writes into the planned buffer
+        out2 = gemm(x, w.T, out.reshape(x.shape[0], p.num_hidden)) if direct else np.dot(x, w.T)
+        if not p.no_bias:
+            out2 += inputs[2]
+        if not direct:
+            out[...] = out2.reshape(out.shape)
+
+    def backward(self, p, ograds, inputs, outputs, ctx):
+        data, w = inputs[0], inputs[1]
+        x = self._as_2d(p, data)
+        g = ograds[0].reshape(x.shape[0], p.num_hidden)
+        gdata = np.dot(g, w).reshape(data.shape)
+        gw = np.dot(g.T, x)
+        grads = [gdata, gw]
+        if not p.no_bias:
+            grads.append(g.sum(axis=0))
+        return grads
