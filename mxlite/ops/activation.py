@@ -1,0 +1,306 @@
+"""Activation functions: `Activation` (relu, sigmoid, tanh, softrelu, softsign) and
+`LeakyReLU` (leaky, prelu, rrelu, elu, selu, gelu).
+
+Each function is a table row: a forward formula and a gradient formula written in terms of
+what backward keeps (the output for Activation, so that the op can run in place; the input
+for LeakyReLU, as MXNet does)."""
+import math
+
+import numpy as np
+
+from .registry import Enum, Float, Operator, register, shape_check
+
+
+def _compute_dtype(x):
+    """float16 kernels compute in float32, as MXNet does (its AccType)."""
+    return np.float32 if x.dtype == np.float16 else x.dtype
+
+
+# ----------------------------------------------------------------------------- erf
+def _erf_series_coefs(n):
+    # erf(x) = 2/sqrt(pi) * exp(-x^2) * x * sum_k (2x^2)^k / (2k+1)!!  (all terms positive)
+    coefs = [1.0]
+    for k in range(1, n):
+        coefs.append(coefs[-1] / (2 * k + 1))
+    return coefs[::-1]
+
+
+_ERF_PREC = {  # (series terms for |x| < 2, continued-fraction depth for |x| >= 2)
+    'float64': (_erf_series_coefs(36), 40),   # ~1e-15 absolute
+    'float32': (_erf_series_coefs(20), 14),   # ~5e-9 absolute, 4x faster
+}
+
+
+def erf(x):
+    """The error function, elementwise, without scipy.
+
+    Positive-term series below |x| = 2, Laplace continued fraction for erfc above; the
+    depth is chosen by dtype (float64: ~1e-15 absolute error, float32: ~5e-9).
+    """
+    x = np.asarray(x)
+    coefs, depth = _ERF_PREC['float64' if x.dtype == np.float64 else 'float32']
+    a = np.abs(x.astype(np.float64))
+    small = a < 2.0
+    s = np.where(small, a, 0.0)
+    z = 2.0 * s * s
+    acc = np.full_like(s, coefs[0])
+    for c in coefs[1:]:
+        acc *= z
+        acc += c
+    acc *= s
+    acc *= np.exp(-s * s)
+    acc *= 2.0 / math.sqrt(math.pi)
+    if not small.all():
+        b = np.where(small, 2.0, a)
+        f = b.copy()
+        for k in range(depth, 0, -1):
+            np.divide(k / 2.0, f, out=f)
+            f += b
+        tail = np.exp(-b * b)
+        tail /= f
+        tail *= -1.0 / math.sqrt(math.pi)
+        tail += 1.0
+        acc = np.where(small, acc, tail)
+    return np.copysign(acc, x).astype(x.dtype if x.dtype.kind == 'f' else np.float64,
+                                      copy=False)
+
+
+# ----------------------------------------------------------------------------- Activation
+def _sigmoid(x, out):
+    # 1 / (1 + exp(-x)) without overflow warnings for large |x|
+    np.negative(x, out=out)
+    with np.errstate(over='ignore'):
+        np.exp(out, out=out)
+    out += 1
+    np.reciprocal(out, out=out)
+    return out
+
+
+def _softrelu(x, out):
+    np.logaddexp(0, x, out=out)
+    return out
+
+
+def _softsign(x, out):
+    np.divide(x, 1 + np.abs(x), out=out)
+    return out
+
+
+# act_type -> (forward(x, out), d/dx from the output y)
+ACTIVATIONS = {
+    'relu': (lambda x, out: np.maximum(x, 0, out=out), lambda y: (y > 0).astype(y.dtype)),
+    'sigmoid': (_sigmoid, lambda y: y * (1 - y)),
+    'tanh': (lambda x, out: np.tanh(x, out=out), lambda y: 1 - y * y),
+    # y = log(1 + e^x)  =>  dy/dx = sigmoid(x) = 1 - e^-y
+    'softrelu': (_softrelu, lambda y: -np.expm1(-y)),
+    # y = x / (1 + |x|)  =>  dy/dx = 1 / (1 + |x|)^2 = (1 - |y|)^2
+    'softsign': (_softsign, lambda y: np.square(1 - np.abs(y))),
+}
+
+
+@register
+class Activation(Operator):
+    """Applies an activation function elementwise.
+
+    ``relu``: max(x, 0); ``sigmoid``: 1 / (1 + exp(-x)); ``tanh``; ``softrelu``:
+    log(1 + exp(x)); ``softsign``: x / (1 + |x|).
+
+    Parameters
+    ----------
+    data : Symbol or NDArray
+        The input array.
+    act_type : {'relu', 'sigmoid', 'softrelu', 'softsign', 'tanh'}, required
+        The activation function.
+
+    Examples
+    --------
+    >>> import mxlite as mx
+    >>> mx.nd.Activation(mx.nd.array([-1., 2.]), act_type='relu').asnumpy()
+    array([0., 2.], dtype=float32)
+    """
+    name = 'Activation'
+    params = {'act_type': Enum(('relu', 'sigmoid', 'softrelu', 'softsign', 'tanh'),
+                               doc='Activation function to be applied.')}
+    inplace = ((0, 0),)
+    backward_uses_inputs = False   # every gradient is written in terms of the output
+
+    def forward(self, p, inputs, outputs, ctx):
+        x, out = inputs[0], outputs[0]
+        fwd = ACTIVATIONS[p.act_type][0]
+        if _compute_dtype(x) != x.dtype:
+            out[...] = fwd(x.astype(np.float32), np.empty(x.shape, np.float32))
+        else:
+            fwd(x, out)
+
+    def backward(self, p, ograds, inputs, outputs, ctx):
+        y = outputs[0]
+        if _compute_dtype(y) != y.dtype:
+            y = y.astype(np.float32)
+        grad = ACTIVATIONS[p.act_type][1](y)
+        grad *= ograds[0]
+        return [grad.astype(outputs[0].dtype, copy=False)]
+
+
+# ----------------------------------------------------------------------------- LeakyReLU
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_LAMBDA = 1.0507009873554804934193349852946
+
+
+def _leaky(x, slope):
+    return np.where(x > 0, x, x * slope)
+
+
+def _leaky_grad(x, slope):
+    return np.where(x > 0, 1, slope)
+
+
+def _elu(x, slope):
+    return np.where(x > 0, x, slope * np.expm1(np.minimum(x, 0)))
+
+
+def _elu_grad(x, slope):
+    return np.where(x > 0, 1, slope * np.exp(np.minimum(x, 0)))
+
+
+def _selu(x, slope):
+    return _SELU_LAMBDA * np.where(x > 0, x, _SELU_ALPHA * np.expm1(np.minimum(x, 0)))
+
+
+def _selu_grad(x, slope):
+    # MXNet 1.9.1 computes the negative side as lambda * (y + alpha) from the output y,
+    # not the true derivative lambda * alpha * exp(x); we reproduce what it computes.
+    y = _selu(x, slope)
+    return np.where(x > 0, _SELU_LAMBDA, _SELU_LAMBDA * (y + _SELU_ALPHA))
+
+
+def _gelu(x, slope):
+    # the exact (erf) form, which MXNet 1.9.1 uses
+    return 0.5 * x * (1 + erf(x * (1 / math.sqrt(2))))
+
+
+def _gelu_grad(x, slope):
+    cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2))))
+    return cdf + x * np.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+
+
+LEAKY = {'leaky': (_leaky, _leaky_grad), 'elu': (_elu, _elu_grad),
+         'selu': (_selu, _selu_grad), 'gelu': (_gelu, _gelu_grad)}
+
+
+def _gamma_view(gamma, ndim):
+    """prelu's per-channel gamma (C,) shaped to broadcast along axis 1 of the data."""
+    if gamma.size == 1 or ndim < 2:
+        return gamma.reshape(())
+    return gamma.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+@register
+class LeakyReLU(Operator):
+    """Leaky rectified linear units and their relatives, elementwise.
+
+    ``leaky``: x if x > 0 else slope * x.
+    ``prelu``: like leaky with a learned per-channel slope, the input ``gamma`` of shape
+    (channels,) broadcast along axis 1 (shape (1,) shares one slope).
+    ``rrelu``: in training the slope of each element is drawn uniformly from
+    [lower_bound, upper_bound] (kept in a hidden ``mask`` output for backward); at inference
+    the slope is (lower_bound + upper_bound) / 2.
+    ``elu``: x if x > 0 else slope * (exp(x) - 1).
+    ``selu``: lambda * (x if x > 0 else alpha * (exp(x) - 1)) with the constants of
+    Klambauer et al. (2017). Its gradient for x <= 0 is lambda * (y + alpha), which is what
+    MXNet 1.9.1 computes (the exact derivative would be y + lambda * alpha).
+    ``gelu``: 0.5 * x * (1 + erf(x / sqrt(2))).
+
+    Parameters
+    ----------
+    data : Symbol or NDArray
+        The input array.
+    gamma : Symbol or NDArray
+        Slopes for ``prelu`` only.
+    act_type : {'elu', 'gelu', 'leaky', 'prelu', 'rrelu', 'selu'}, default 'leaky'
+    slope : float, default 0.25
+        Slope for ``leaky`` and the alpha of ``elu``.
+    lower_bound, upper_bound : float, default 0.125, 0.334
+        Range of random slopes for ``rrelu``.
+
+    Examples
+    --------
+    >>> import mxlite as mx
+    >>> mx.nd.LeakyReLU(mx.nd.array([-2., 3.]), slope=0.1).asnumpy()
+    array([-0.2,  3. ], dtype=float32)
+    """
+    name = 'LeakyReLU'
+    params = {
+        'act_type': Enum(('elu', 'gelu', 'leaky', 'prelu', 'rrelu', 'selu'), 'leaky',
+                         doc='Activation function to be applied.'),
+        'slope': Float(0.25, doc='Init slope for the activation (for leaky and elu).'),
+        'lower_bound': Float(0.125, doc='Lower bound of random slope (for rrelu only).'),
+        'upper_bound': Float(0.334, doc='Upper bound of random slope (for rrelu only).'),
+    }
+    backward_uses_outputs = False
+
+    def list_arguments(self, p):
+        return ['data', 'gamma'] if p.act_type == 'prelu' else ['data']
+
+    def list_outputs(self, p):
+        return ['output', 'mask'] if p.act_type == 'rrelu' else ['output']
+
+    def num_visible_outputs(self, p):
+        return 1
+
+    def infer_shape(self, p, in_shapes):
+        data = in_shapes[0]
+        n_out = self.num_outputs(p)
+        if p.act_type != 'prelu':
+            return in_shapes, [data] * n_out
+        gamma = in_shapes[1]
+        if data is None:
+            return in_shapes, [None]
+        data = tuple(data)
+        channels = data[1] if len(data) >= 2 else 1
+        if gamma is None:
+            gamma = (channels,)
+        shape_check(tuple(gamma) in ((channels,), (1,)),
+                    "input 'gamma' has shape %s but data has shape %s; expected (%d,) "
+                    "(one slope per channel, axis 1) or (1,)", tuple(gamma), data, channels)
+        return [data, tuple(gamma)], [data]
+
+    def forward(self, p, inputs, outputs, ctx):
+        x = inputs[0]
+        xc = x.astype(np.float32) if _compute_dtype(x) != x.dtype else x
+        kind = p.act_type
+        if kind == 'prelu':
+            gamma = _gamma_view(inputs[1].astype(xc.dtype, copy=False), x.ndim)
+            y = np.where(xc > 0, xc, xc * gamma)
+        elif kind == 'rrelu':
+            if ctx.is_train:
+                slope = ctx.rng.uniform(p.lower_bound, p.upper_bound, size=x.shape)
+            else:
+                slope = (p.lower_bound + p.upper_bound) / 2.0
+            outputs[1][...] = slope
+            ctx.state['slope'] = outputs[1].copy()  # the mask buffer may be reused
+            y = np.where(xc > 0, xc, xc * slope)
+        else:
+            y = LEAKY[kind][0](xc, xc.dtype.type(p.slope))
+        outputs[0][...] = y
+
+    def backward(self, p, ograds, inputs, outputs, ctx):
+        x, g = inputs[0], ograds[0]
+        kind = p.act_type
+        if kind == 'prelu':
+            gamma = inputs[1]
+            gv = _gamma_view(gamma, x.ndim)
+            neg = x <= 0
+            dx = g * np.where(neg, gv, 1).astype(x.dtype, copy=False)
+            contrib = np.where(neg, g * x, 0)
+            if gamma.size == 1 or x.ndim < 2:
+                dgamma = contrib.sum().reshape(gamma.shape)
+            else:
+                axes = tuple(i for i in range(x.ndim) if i != 1)
+                dgamma = contrib.sum(axis=axes).reshape(gamma.shape)
+            return [dx.astype(x.dtype, copy=False), dgamma.astype(gamma.dtype, copy=False)]
+        if kind == 'rrelu':
+            dx = g * np.where(x > 0, 1, ctx.state['slope'])
+            return [dx.astype(x.dtype, copy=False)]
+        xc = x.astype(np.float32) if _compute_dtype(x) != x.dtype else x
+        dx = LEAKY[kind][1](xc, xc.dtype.type(p.slope)) * g
+        return [dx.astype(x.dtype, copy=False)]
