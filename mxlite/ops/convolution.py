@@ -1,0 +1,419 @@
+"""Convolution and Deconvolution (1-D, 2-D, 3-D, grouped, dilated), on im2col + GEMM.
+
+The layout of the column buffer is chosen so that one BLAS call does the work and the
+gradients need no extra copy of it:
+
+    cols[g, (c, k1..kd), (n, o1..od)] = x_padded[n, g*Cg + c, o*stride + k*dilate]
+
+Forward is ``W[g] @ cols[g]`` (one GEMM per group); the weight gradient is
+``dY[g] @ cols[g].T``; the data gradient is ``W[g].T @ dY[g]`` folded back by col2im,
+which loops over kernel positions only (at most 27 for a 3x3x3 kernel), never over the
+batch or pixels. Deconvolution is the transpose: its forward is convolution's data
+gradient and its data gradient is convolution's forward.
+
+Channel-last layouts (NWC, NHWC, NDHWC) run on channel-first views of the same memory.
+"""
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from .registry import Bool, Enum, Int, Operator, Shape, register, shape_check
+
+LAYOUTS = ('NCDHW', 'NCHW', 'NCW', 'NDHWC', 'NHWC', 'NWC')
+_DEFAULT_LAYOUT = {1: 'NCW', 2: 'NCHW', 3: 'NCDHW'}
+
+
+def _prod(dims):
+    n = 1
+    for d in dims:
+        n *= int(d)
+    return n
+
+
+# ----------------------------------------------------------------------------- kernels
+def pad_zeros(x, before, after=None):
+    """x (N, C, *spatial) with zeros added on each spatial side; x itself if none."""
+    after = before if after is None else after
+    if not any(before) and not any(after):
+        return x
+    nd = len(before)
+    shape = x.shape[:2] + tuple(s + b + a for s, b, a in zip(x.shape[2:], before, after))
+    out = np.zeros(shape, dtype=x.dtype)
+    out[(Ellipsis,) + tuple(slice(b, b + s) for b, s in zip(before, x.shape[2:]))] = x
+    assert out.ndim == nd + 2
+    return out
+
+
+def crop(x, before, size):
+    """The inverse of pad_zeros: x[..., before:before+size] on each spatial axis (a view)."""
+    if not any(before) and tuple(x.shape[2:]) == tuple(size):
+        return x
+    return x[(Ellipsis,) + tuple(slice(b, b + s) for b, s in zip(before, size))]
+
+
+def im2col(x, kernel, stride, dilate, out_sp):
+    """Columns (C, k1..kd, N, o1..od) of a padded x (N, C, *spatial), as a new array."""
+    sn, sc = x.strides[:2]
+    ss = x.strides[2:]
+    shape = (x.shape[1],) + tuple(kernel) + (x.shape[0],) + tuple(out_sp)
+    strides = ((sc,) + tuple(s * d for s, d in zip(ss, dilate)) + (sn,)
+               + tuple(s * t for s, t in zip(ss, stride)))
+    return np.ascontiguousarray(as_strided(x, shape, strides, writeable=False))
+
+
+def col2im(cols, x_shape, kernel, stride, dilate, out_sp, dtype):
+    """Sum columns (C, k1..kd, N, o1..od) back into a zero array of shape (N, C, *spatial)."""
+    out = np.zeros(x_shape, dtype=dtype)
+    view = out.swapaxes(0, 1)  # (C, N, *spatial), so each column block adds without a copy
+    whole = (slice(None), slice(None))
+    for kidx in np.ndindex(*kernel):
+        dst = whole + tuple(slice(k * d, k * d + t * (o - 1) + 1, t)
+                            for k, d, t, o in zip(kidx, dilate, stride, out_sp))
+        view[dst] += cols[(slice(None),) + kidx]
+    return out
+
+
+def _bias_shape(nd):
+    return (1, -1) + (1,) * nd
+
+
+def _write(out, value, bias=None):
+    """out[...] = value (+ bias along axis 1) in one pass."""
+    if bias is None:
+        out[...] = value
+    else:
+        np.add(value, bias.reshape(_bias_shape(out.ndim - 2)), out=out)
+
+
+def _is_pointwise(kernel, stride, pad):
+    return all(k == 1 for k in kernel) and all(s == 1 for s in stride) and not any(pad)
+
+
+def conv_forward(x, w, bias, stride, dilate, pad, groups, out):
+    """out (N, F, *o) = conv(x (N, C, *i), w (F, C/groups, *k)) + bias; channel-first."""
+    n, c = x.shape[:2]
+    f = w.shape[0]
+    kernel = w.shape[2:]
+    out_sp = out.shape[2:]
+    cg, fg = c // groups, f // groups
+    if _is_pointwise(kernel, stride, pad):
+        # a 1x1 convolution is a batched matrix product over the pixels, no columns needed
+        x4 = x.reshape(n, groups, cg, -1)
+        y = np.matmul(w.reshape(groups, fg, cg), x4)
+        _write(out, y.reshape(out.shape), bias)
+        return
+    cols = im2col(pad_zeros(x, pad), kernel, stride, dilate, out_sp)
+    cols = cols.reshape(groups, cg * _prod(kernel), -1)
+    y = np.matmul(w.reshape(groups, fg, -1), cols)  # (G, Fg, N*O)
+    y = y.reshape((f, n) + tuple(out_sp)).swapaxes(0, 1)
+    _write(out, y, bias)
+
+
+def conv_backward(x, w, g, stride, dilate, pad, groups, need_bias):
+    """(dx, dw, dbias or None) of conv_forward, given the output gradient g."""
+    n, c = x.shape[:2]
+    f = w.shape[0]
+    kernel = w.shape[2:]
+    out_sp = g.shape[2:]
+    cg, fg = c // groups, f // groups
+    nd = len(kernel)
+    db = g.sum(axis=(0,) + tuple(range(2, 2 + nd))) if need_bias else None
+    if _is_pointwise(kernel, stride, pad):
+        x4 = x.reshape(n, groups, cg, -1)
+        g4 = g.reshape(n, groups, fg, -1)
+        dx = np.matmul(w.reshape(groups, fg, cg).swapaxes(1, 2), g4).reshape(x.shape)
+        dw = np.einsum('ngfo,ngco->gfc', g4, x4, optimize=True).reshape(w.shape)
+        return dx, dw.astype(w.dtype, copy=False), db
+    xp = pad_zeros(x, pad)
+    cols = im2col(xp, kernel, stride, dilate, out_sp).reshape(groups, cg * _prod(kernel), -1)
+    # (N, F, *o) -> (G, Fg, N*O): the only copy of the gradient
+    gt = np.ascontiguousarray(g.reshape(n, groups, fg, -1).transpose(1, 2, 0, 3))
+    gt = gt.reshape(groups, fg, -1)
+    dw = np.matmul(gt, cols.swapaxes(1, 2)).reshape(w.shape)
+    np.matmul(w.reshape(groups, fg, -1).swapaxes(1, 2), gt, out=cols)  # reuse the buffer
+    dxp = col2im(cols.reshape((c,) + tuple(kernel) + (n,) + tuple(out_sp)), xp.shape,
+                 kernel, stride, dilate, out_sp, x.dtype)
+    return crop(dxp, pad, x.shape[2:]), dw, db
+
+
+def deconv_forward(x, w, bias, stride, dilate, pad, groups, out):
+    """out (N, F, *o) = the transpose of conv of x (N, C, *i) with w (C, F/groups, *k)."""
+    n, c = x.shape[:2]
+    kernel = w.shape[2:]
+    fg = w.shape[1]
+    f = fg * groups
+    cg = c // groups
+    in_sp = x.shape[2:]
+    xt = np.ascontiguousarray(x.reshape(n, groups, cg, -1).transpose(1, 2, 0, 3))
+    cols = np.matmul(w.reshape(groups, cg, -1).swapaxes(1, 2), xt.reshape(groups, cg, -1))
+    padded = (n, f) + tuple(o + 2 * p for o, p in zip(out.shape[2:], pad))
+    full = col2im(cols.reshape((f,) + tuple(kernel) + (n,) + tuple(in_sp)), padded,
+                  kernel, stride, dilate, in_sp, out.dtype)
+    _write(out, crop(full, pad, out.shape[2:]), bias)
+
+
+def deconv_backward(x, w, g, stride, dilate, pad, groups, need_bias):
+    """(dx, dw, dbias or None) of deconv_forward."""
+    n, c = x.shape[:2]
+    kernel = w.shape[2:]
+    nd = len(kernel)
+    cg = c // groups
+    in_sp = x.shape[2:]
+    db = g.sum(axis=(0,) + tuple(range(2, 2 + nd))) if need_bias else None
+    cols = im2col(pad_zeros(g, pad), kernel, stride, dilate, in_sp)
+    cols = cols.reshape(groups, -1, n * _prod(in_sp))  # (G, Fg*K, N*I)
+    wg = w.reshape(groups, cg, -1)
+    dx = np.matmul(wg, cols).reshape((groups * cg, n) + tuple(in_sp)).swapaxes(0, 1)
+    xt = np.ascontiguousarray(x.reshape(n, groups, cg, -1).transpose(1, 2, 0, 3))
+    dw = np.matmul(xt.reshape(groups, cg, -1), cols.swapaxes(1, 2)).reshape(w.shape)
+    return dx, dw, db
+
+
+# ----------------------------------------------------------------------------- records
+def _conv_params(deconv):
+    params = {
+        'kernel': Shape(doc='Convolution kernel size: (w,), (h, w) or (d, h, w).'),
+        'stride': Shape((), doc='Stride; defaults to 1 in each dimension.'),
+        'dilate': Shape((), doc='Dilation; defaults to 1 in each dimension.'),
+        'pad': Shape((), doc='Zero padding on both sides; defaults to 0.'),
+    }
+    if deconv:
+        params['adj'] = Shape((), doc='Extra size added to one side of the output.')
+        params['target_shape'] = Shape((), doc='Output spatial shape; overrides pad and adj.')
+    params['num_filter'] = Int(doc='Number of output channels.')
+    params['num_group'] = Int(1, doc='Number of groups the channels are split into.')
+    params['workspace'] = Int(512 if deconv else 1024, doc='Workspace limit in MB (unused).')
+    params['no_bias'] = Bool(deconv, doc='Whether to disable the bias.')
+    params['cudnn_tune'] = Enum(('fastest', 'limited_workspace', 'off'), None,
+                                allow_none=True, doc='cuDNN algorithm choice (unused).')
+    params['cudnn_off'] = Bool(False, doc='Turn off cuDNN (unused).')
+    params['layout'] = Enum(LAYOUTS, None, allow_none=True,
+                            doc='Data layout; default NCW, NCHW or NCDHW by kernel size.')
+    return params
+
+
+class _ConvBase(Operator):
+    """Shared geometry, layout handling and argument names of Convolution/Deconvolution."""
+    deconv = False
+    backward_uses_outputs = False
+
+    def list_arguments(self, p):
+        return ['data', 'weight'] if p.no_bias else ['data', 'weight', 'bias']
+
+    # ---- geometry
+    def geometry(self, p):
+        """(nd, stride, dilate, pad) with defaults filled in; errors for bad lengths."""
+        nd = len(p.kernel)
+        shape_check(1 <= nd <= 3, 'kernel %s must have 1, 2 or 3 dimensions', p.kernel)
+        shape_check(all(k > 0 for k in p.kernel), 'kernel %s must be positive', p.kernel)
+        out = [nd]
+        for name, default in (('stride', 1), ('dilate', 1), ('pad', 0)):
+            value = getattr(p, name)
+            if not value:
+                value = (default,) * nd
+            shape_check(len(value) == nd, '%s %s must have as many dimensions as kernel %s',
+                        name, value, p.kernel)
+            shape_check(all(v >= (1 if default else 0) for v in value),
+                        '%s %s must be %s', name, value, 'positive' if default else '>= 0')
+            out.append(tuple(value))
+        return tuple(out)
+
+    def layout(self, p, nd):
+        layout = p.layout or _DEFAULT_LAYOUT[nd]
+        shape_check(len(layout) == nd + 2, 'layout %s does not fit a %d-D kernel %s',
+                    layout, nd, p.kernel)
+        return layout
+
+    @staticmethod
+    def _to_cf(shape, channel_last):
+        """A shape in its layout -> channel-first order."""
+        if shape is None or not channel_last:
+            return shape
+        return (shape[0], shape[-1]) + tuple(shape[1:-1])
+
+    @staticmethod
+    def _from_cf(shape, channel_last):
+        if shape is None or not channel_last:
+            return shape
+        return (shape[0],) + tuple(shape[2:]) + (shape[1],)
+
+    def infer_shape(self, p, in_shapes):
+        shapes = [None if s is None else tuple(s) for s in in_shapes]
+        nd, stride, dilate, pad = self.geometry(p)
+        layout = self.layout(p, nd)
+        last = layout.endswith('C')
+        f, groups = p.num_filter, p.num_group
+        shape_check(f > 0 and groups > 0, 'num_filter (%d) and num_group (%d) must be positive',
+                    f, groups)
+        shape_check(f % groups == 0, 'num_filter (%d) must be divisible by num_group (%d)',
+                    f, groups)
+        if not p.no_bias:
+            shape_check(shapes[2] is None or shapes[2] == (f,),
+                        'bias has shape %s but expected (%d,) (num_filter=%d)', shapes[2], f, f)
+            shapes[2] = (f,)
+        data = shapes[0]
+        if data is None:
+            return shapes, [None]
+        shape_check(len(data) == nd + 2,
+                    'data has shape %s but a %d-D kernel %s needs a %d-D input (%s)',
+                    data, nd, p.kernel, nd + 2, layout)
+        data_cf = self._to_cf(data, last)
+        c = data_cf[1]
+        shape_check(c % groups == 0, 'data has %d channels (shape %s), not divisible by '
+                    'num_group=%d', c, data, groups)
+        if self.deconv:
+            wshape_cf = (c, f // groups) + tuple(p.kernel)
+            out_sp, _, _ = self.output_spatial(p, data_cf[2:], stride, dilate, pad)
+        else:
+            wshape_cf = (f, c // groups) + tuple(p.kernel)
+            out_sp = []
+            for i, (size, k, s, d, q) in enumerate(zip(data_cf[2:], p.kernel, stride, dilate,
+                                                       pad)):
+                dk = d * (k - 1) + 1
+                shape_check(dk <= size + 2 * q, 'data has shape %s: dilated kernel size %d '
+                            'exceeds the padded input size %d on spatial axis %d',
+                            data, dk, size + 2 * q, i)
+                out_sp.append((size + 2 * q - dk) // s + 1)
+        wshape = self._from_cf(wshape_cf, last)
+        shape_check(shapes[1] is None or shapes[1] == wshape,
+                    'data has shape %s but weight has shape %s; expected weight shape %s '
+                    '(num_filter=%d, num_group=%d, kernel=%s)',
+                    data, shapes[1], wshape, f, groups, p.kernel)
+        shapes[1] = wshape
+        out = self._from_cf((data_cf[0], f) + tuple(out_sp), last)
+        return shapes, [out]
+
+    # ---- kernels
+    def _views(self, p, inputs):
+        """Channel-first views of data and weight, plus the geometry."""
+        nd, stride, dilate, pad = self.geometry(p)
+        last = self.layout(p, nd).endswith('C')
+        x, w = inputs[0], inputs[1]
+        if last:
+            x, w = np.moveaxis(x, -1, 1), np.moveaxis(w, -1, 1)
+        if x.dtype == np.float16:  # BLAS has no half precision: compute in float32
+            x, w = x.astype(np.float32), w.astype(np.float32)
+        return x, w, last, stride, dilate, pad
+
+    def backward(self, p, ograds, inputs, outputs, ctx):
+        x, w, last, stride, dilate, pad = self._views(p, inputs)
+        g = ograds[0]
+        if last:
+            g = np.moveaxis(g, -1, 1)
+        g = g.astype(x.dtype, copy=False)
+        pad = self.effective_pad(p, x, stride, dilate, pad)
+        fn = deconv_backward if self.deconv else conv_backward
+        dx, dw, db = fn(x, w, g, stride, dilate, pad, p.num_group, not p.no_bias)
+        if last:
+            dx, dw = np.moveaxis(dx, 1, -1), np.moveaxis(dw, 1, -1)
+        dtype = inputs[0].dtype
+        grads = [dx.astype(dtype, copy=False), dw.astype(dtype, copy=False)]
+        if not p.no_bias:
+            grads.append(db.astype(dtype, copy=False))
+        return grads
+
+    def effective_pad(self, p, x, stride, dilate, pad):
+        return pad
+
+
+@register
+class Convolution(_ConvBase):
+    """Computes a 1-D, 2-D or 3-D convolution (cross-correlation), with optional groups.
+
+    For a 2-D input ``data`` of shape ``(N, C, H, W)`` and ``weight`` of shape
+    ``(num_filter, C // num_group, kh, kw)`` the output has shape
+    ``(N, num_filter, out_h, out_w)`` with
+    ``out_h = floor((H + 2*pad[0] - dilate[0]*(kh-1) - 1) / stride[0]) + 1``
+    (the same rule for every spatial axis). ``bias`` (shape ``(num_filter,)``) is added
+    unless ``no_bias=True``. The channel-last layouts NWC, NHWC and NDHWC also take the
+    weight channel-last: ``(num_filter, kh, kw, C // num_group)``.
+
+    Examples
+    --------
+    >>> x = mx.nd.ones((1, 3, 5, 5))
+    >>> w = mx.nd.ones((2, 3, 3, 3))
+    >>> mx.nd.Convolution(x, w, kernel=(3, 3), num_filter=2, no_bias=True)[0, 0, 0, 0]
+    <NDArray ... 27.>
+    """
+    name = 'Convolution'
+    params = _conv_params(False)
+
+    def forward(self, p, inputs, outputs, ctx):
+        x, w, last, stride, dilate, pad = self._views(p, inputs)
+        out = outputs[0]
+        out_cf = np.moveaxis(out, -1, 1) if last else out
+        bias = None if p.no_bias else inputs[2].astype(x.dtype, copy=False)
+        if out_cf.dtype != x.dtype:
+            tmp = np.empty(out_cf.shape, dtype=x.dtype)
+            conv_forward(x, w, bias, stride, dilate, pad, p.num_group, tmp)
+            out_cf[...] = tmp
+        else:
+            conv_forward(x, w, bias, stride, dilate, pad, p.num_group, out_cf)
+
+
+@register
+class Deconvolution(_ConvBase):
+    """Computes the transposed convolution (the gradient of Convolution w.r.t. its data).
+
+    For a 2-D input ``data`` of shape ``(N, C, H, W)`` and ``weight`` of shape
+    ``(C, num_filter // num_group, kh, kw)`` the output has shape
+    ``(N, num_filter, out_h, out_w)`` with
+    ``out_h = stride[0]*(H-1) + dilate[0]*(kh-1) + 1 - 2*pad[0] + adj[0]``.
+    When ``target_shape`` is given, pad and adj are computed so that the output has
+    that spatial shape. As in MXNet 1.x, ``no_bias`` defaults to True.
+
+    Examples
+    --------
+    >>> x = mx.nd.ones((1, 1, 2, 2))
+    >>> w = mx.nd.ones((1, 1, 3, 3))
+    >>> mx.nd.Deconvolution(x, w, kernel=(3, 3), num_filter=1).shape
+    (1, 1, 4, 4)
+    """
+    name = 'Deconvolution'
+    params = _conv_params(True)
+    deconv = True
+
+    def pad_adj(self, p, in_sp, stride, dilate, pad):
+        """(pad, adj) actually used: from target_shape when it is set, else from params."""
+        nd = len(p.kernel)
+        target = tuple(p.target_shape)
+        if target and any(target):
+            shape_check(len(target) == nd, 'target_shape %s must have as many dimensions '
+                        'as kernel %s', target, p.kernel)
+            pads, adjs = [], []
+            for i, (size, k, s, d, t) in enumerate(zip(in_sp, p.kernel, stride, dilate,
+                                                       target)):
+                full = s * (size - 1) + d * (k - 1) + 1
+                shape_check(full >= t, 'target_shape %s is too big for input spatial shape '
+                            '%s: at most %d on axis %d', target, tuple(in_sp), full, i)
+                pads.append((full - t + 1) // 2)
+                adjs.append((full - t) % 2)
+            return tuple(pads), tuple(adjs)
+        adj = tuple(p.adj) if p.adj else (0,) * nd
+        shape_check(len(adj) == nd, 'adj %s must have as many dimensions as kernel %s',
+                    adj, p.kernel)
+        shape_check(all(0 <= a < s for a, s in zip(adj, stride)),
+                    'adj %s must be smaller than stride %s', adj, stride)
+        return pad, adj
+
+    def output_spatial(self, p, in_sp, stride, dilate, pad):
+        pad, adj = self.pad_adj(p, in_sp, stride, dilate, pad)
+        out = []
+        for i, (size, k, s, d, q, a) in enumerate(zip(in_sp, p.kernel, stride, dilate, pad,
+                                                      adj)):
+            o = s * (size - 1) + d * (k - 1) + 1 - 2 * q + a
+            shape_check(o > 0, 'output size %d on spatial axis %d is not positive '
+                        '(input %s, kernel %s, stride %s, pad %s)', o, i, tuple(in_sp),
+                        p.kernel, stride, pad)
+            out.append(o)
+        return out, pad, adj
+
+    def effective_pad(self, p, x, stride, dilate, pad):
+        return self.pad_adj(p, x.shape[2:], stride, dilate, pad)[0]
+
+    def forward(self, p, inputs, outputs, ctx):
+        x, w, last, stride, dilate, pad = self._views(p, inputs)
+        pad = self.effective_pad(p, x, stride, dilate, pad)
+        out = outputs[0]
+        out_cf = np.moveaxis(out, -1, 1) if last else out
+        bias = None if p.no_bias else inputs[2].astype(x.dtype, copy=False)
+        deconv_forward(x, w, bias, stride, dilate, pad, p.num_group, out_cf)
