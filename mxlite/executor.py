@@ -302,10 +302,16 @@ class Executor:
 
     def reshape(self, partial_shaping=False, allow_up_sizing=False, **kwargs):
         """A new executor for new input shapes, sharing this one's arrays where it can."""
-        new_shapes = self._symbol.infer_shape(**kwargs)[0] if kwargs else None
+        # shapes follow from the new ones where they can; the rest keep their current shape
+        partial_args, _, partial_aux = self._symbol.infer_shape_partial(**kwargs)
+        known = dict(kwargs)
+        for n, a, s in zip(self._arg_names + self._aux_names,
+                           self.arg_arrays + self.aux_arrays, partial_args + partial_aux):
+            if s == () and n not in known:
+                known[n] = a.shape
+        new_shapes, _, new_aux = self._symbol.infer_shape(**known)
         if new_shapes is None:
             raise MXNetError('reshape: cannot infer all shapes from %s' % kwargs)
-        new_aux = self._symbol.infer_shape(**kwargs)[2]
 
         def remake(arrays, shapes, names, what):
             out = []

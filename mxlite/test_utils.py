@@ -70,12 +70,12 @@ def assert_almost_equal(a, b, rtol=None, atol=None, names=('a', 'b'), equal_nan=
     a64, b64 = np.broadcast_arrays(a.astype(np.float64), b.astype(np.float64))
     err = np.abs(a64 - b64) / (atol + rtol * np.abs(b64))
     err = np.where(np.isnan(err), np.inf, err)
-    idx = np.unravel_index(np.argmax(err), err.shape) if err.size else ()
+    idx = tuple(int(i) for i in np.unravel_index(np.argmax(err), err.shape)) if err.size else ()
     raise AssertionError(
         'Items are not equal (rtol=%g, atol=%g):\n Error %f exceeds tolerance at %s: '
         '%s=%r, %s=%r\n %s: %s\n %s: %s' % (
-            rtol, atol, float(err[idx]) if err.size else 0.0, idx, names[0], a64[idx],
-            names[1], b64[idx], names[0], a, names[1], b))
+            rtol, atol, float(err[idx]) if err.size else 0.0, idx, names[0], float(a64[idx]),
+            names[1], float(b64[idx]), names[0], a, names[1], b))
 
 
 def assert_exception(f, exception_type, *args, **kwargs):

@@ -17,6 +17,9 @@ def _populate():
 
 _populate()
 
+from .. import _binary_api  # noqa: E402
+_binary_api.install(sys.modules[__name__], _internal, NDArray)
+
 
 def save(fname, data):
     """Save an NDArray, a list of them, or a str->NDArray dict in MXNet's binary format."""

@@ -15,6 +15,9 @@ def _populate():
 
 _populate()
 
+from .. import _binary_api  # noqa: E402
+_binary_api.install(sys.modules[__name__], _internal, Symbol, symbolic=True)
+
 
 def __getattr__(name):
     if name in ('random', 'sparse', 'linalg', 'contrib', 'op'):
