@@ -237,6 +237,7 @@ class LeakyReLU(Operator):
         'upper_bound': Float(0.334, doc='Upper bound of random slope (for rrelu only).'),
     }
     backward_uses_outputs = False
+    auto_var_attrs = {'gamma': {'__init__': '["Constant", {"value": 0.25}]'}}
 
     def list_arguments(self, p):
         return ['data', 'gamma'] if p.act_type == 'prelu' else ['data']
