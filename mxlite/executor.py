@@ -153,7 +153,9 @@ class Executor:
         g = self._graph
         bufs = self._buffers
         grad_of_arg = dict(zip(self._arg_names, self.grad_arrays))
-        gbufs = memory.allocate_grads(g, self._shapes, self._types, bp, self._ctx.xp)
+        gbufs, grad_stats = memory.allocate_grads(g, self._shapes, self._types, bp,
+                                                  self._ctx.xp)
+        self._plan_stats.update(grad_stats)
         self._grad_buffers = gbufs
         steps = []
         for item in bp.steps:

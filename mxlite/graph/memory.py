@@ -1,7 +1,10 @@
-"""Buffer planning for bound graphs: one buffer per value, with statistics.
+"""Buffer planning for bound graphs, after MXNet's: liveness, in-place reuse, co-sharing.
 
-Every operator output gets a buffer sized from the inferred shape; variables use the
-arrays the user bound. `describe` reports the plan in MXNet's `Total N MB allocated` form.
+Each operator output needs storage from the step that writes it to the last step that
+reads it. Values that backward reads (inputs and outputs of nodes that run backward) stay
+alive to the end. Storage freed by a dead value is reused by later values (best fit by
+size), and an op that allows it writes its output over an input that dies at that step.
+Gradient buffers of intermediate values are planned the same way over the backward steps.
 """
 import numpy as np
 
@@ -10,30 +13,201 @@ def _nbytes(shape, dtype):
     return int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
 
 
-def allocate(graph, shapes, types, var_arrays, backward_plan, xp):
+class _Pool:
+    """Blocks of raw storage handed out by best fit and taken back when values die."""
+
+    def __init__(self, xp):
+        self.xp = xp
+        self.blocks = []      # raw uint8 arrays
+        self.free = []        # indices into blocks
+
+    def take(self, nbytes):
+        best = None
+        for idx in self.free:
+            size = self.blocks[idx].nbytes
+            if size >= nbytes and (best is None or size < self.blocks[best].nbytes):
+                best = idx
+        # a free block far larger than needed is left for a bigger value
+        if best is not None and self.blocks[best].nbytes <= max(4 * nbytes, nbytes + 4096):
+            self.free.remove(best)
+            return best
+        self.blocks.append(self.xp.zeros(max(nbytes, 1), dtype=np.uint8))
+        return len(self.blocks) - 1
+
+    def give(self, idx):
+        self.free.append(idx)
+
+    def view(self, idx, shape, dtype):
+        n = _nbytes(shape, dtype)
+        return self.blocks[idx][:n].view(dtype).reshape(shape)
+
+    @property
+    def total(self):
+        return sum(int(b.nbytes) for b in self.blocks)
+
+
+def plan_storage(graph, shapes, types, pinned, share=True):
+    """-> (storage id per entry or None for variables, [(entry, kind)] in-place records).
+
+    Pure planning over the IR (no arrays), so it can be tested alone: two entries get the
+    same storage id only if their live ranges do not overlap, or the second writes in place
+    over the first at the step where the first dies.
+    """
+    n = len(graph.nodes)
+    last_use = [-1] * graph.num_entries
+    for i in range(n):
+        for e in graph.input_entries(i):
+            last_use[e] = max(last_use[e], i)
+    for e in graph.heads:
+        last_use[e] = n
+    for e in pinned:
+        last_use[e] = n
+    storage = [None] * graph.num_entries
+    sizes = {}
+    free = []       # (nbytes, storage id)
+    next_id = [0]
+    inplace = []
+
+    def fresh(nbytes):
+        sid = next_id[0]
+        next_id[0] += 1
+        sizes[sid] = nbytes
+        return sid
+
+    for i, node in enumerate(graph.nodes):
+        if node.op is None:
+            continue
+        in_entries = graph.input_entries(i)
+        dying = [e for e in set(in_entries) if last_use[e] == i and storage[e] is not None]
+        taken_inplace = set()
+        for k, e in enumerate(graph.output_entries(i)):
+            nbytes = _nbytes(shapes[e], types[e] or np.float32)
+            sid = None
+            if share:
+                for src_slot, out_slot in node.op.inplace:
+                    if out_slot != k or src_slot >= len(in_entries):
+                        continue
+                    src = in_entries[src_slot]
+                    if (src in dying and src not in taken_inplace and
+                            in_entries.count(src) == 1 and sizes[storage[src]] >= nbytes and
+                            shapes[src] == shapes[e] and types[src] == types[e]):
+                        sid = storage[src]
+                        taken_inplace.add(src)
+                        inplace.append((e, src))
+                        break
+                if sid is None:
+                    best = None
+                    for j, (size, cand) in enumerate(free):
+                        if size >= nbytes and size <= max(4 * nbytes, nbytes + 4096) and (
+                                best is None or size < free[best][0]):
+                            best = j
+                    if best is not None:
+                        sid = free.pop(best)[1]
+            if sid is None:
+                sid = fresh(nbytes)
+            storage[e] = sid
+        if share:
+            for e in dying:
+                if e not in taken_inplace:
+                    free.append((sizes[storage[e]], storage[e]))
+        # outputs nobody reads die at once
+        for e in graph.output_entries(i):
+            if last_use[e] == -1 and share:
+                free.append((sizes[storage[e]], storage[e]))
+    return storage, sizes, inplace
+
+
+def pinned_for_backward(graph, backward_plan):
+    """Entries backward reads: inputs and outputs of every node that runs backward."""
+    pinned = set()
+    if backward_plan is None:
+        return pinned
+    for step in backward_plan.steps:
+        pinned.update(graph.input_entries(step.node))
+        pinned.update(graph.output_entries(step.node))
+    return pinned
+
+
+def allocate(graph, shapes, types, var_arrays, backward_plan, xp, share=True):
     """-> (buffers per entry, stats). Variable entries alias the bound arrays."""
+    pinned = pinned_for_backward(graph, backward_plan)
+    storage, sizes, inplace = plan_storage(graph, shapes, types, pinned, share)
+    blocks = {sid: xp.zeros(max(size, 1), dtype=np.uint8) for sid, size in sizes.items()}
     bufs = [None] * graph.num_entries
-    total = 0
+    naive = 0
     for i, node in enumerate(graph.nodes):
         if node.op is None:
             bufs[graph.row_ptr[i]] = var_arrays[node.name]
             continue
         for e in graph.output_entries(i):
-            dtype = types[e] if types[e] is not None else np.float32
-            bufs[e] = xp.zeros(shapes[e], dtype=dtype)
-            total += _nbytes(shapes[e], dtype)
-    return bufs, {'forward_bytes': total, 'naive_bytes': total}
+            dtype = np.dtype(types[e] if types[e] is not None else np.float32)
+            nbytes = _nbytes(shapes[e], dtype)
+            naive += nbytes
+            bufs[e] = blocks[storage[e]][:nbytes].view(dtype).reshape(shapes[e])
+    planned = sum(sizes.values())
+    return bufs, {'forward_bytes': planned, 'naive_bytes': naive, 'inplace': len(inplace),
+                  'grad_bytes': 0, 'naive_grad_bytes': 0}
 
 
-def allocate_grads(graph, shapes, types, plan, xp):
-    """Gradient buffers of intermediate values: entry id -> array (zeros)."""
+def allocate_grads(graph, shapes, types, plan, xp, share=True):
+    """Gradient buffers of intermediate values (entry id -> zeros), sharing storage between
+    gradients whose backward lifetimes do not overlap."""
+    # lifetime in backward-step order: from its first writer to its producer's step
+    step_of_node = {s.node: k for k, s in enumerate(plan.steps)}
+    first = {}
+    for k, s in enumerate(plan.steps):
+        for t in s.targets:
+            if t is not None and t.kind == 'entry':
+                first.setdefault(t.entry, k)
     out = {}
+    pool = _Pool(xp)
+    events = []
     for e in sorted(plan.grad_entries):
-        dtype = types[e] if types[e] is not None else np.float32
-        out[e] = xp.zeros(shapes[e], dtype=dtype)
-    return out
+        node = _producer(graph, e)
+        start = -1 if e in plan.head_needs_grad else first.get(e)
+        end = step_of_node.get(node, len(plan.steps))
+        events.append((start if start is not None else -1, end, e))
+    live = []
+    naive = 0
+    for start, end, e in sorted(events, key=lambda x: (x[0], x[2])):
+        dtype = np.dtype(types[e] if types[e] is not None else np.float32)
+        nbytes = _nbytes(shapes[e], dtype)
+        naive += nbytes
+        if share:
+            for item in list(live):
+                if item[0] < start:
+                    pool.give(item[1])
+                    live.remove(item)
+        # a gradient nobody writes must read as zeros: give it its own block
+        if first.get(e) is None and e not in plan.head_needs_grad:
+            out[e] = xp.zeros(shapes[e], dtype=dtype)
+            continue
+        idx = pool.take(nbytes)
+        out[e] = pool.view(idx, shapes[e], dtype)
+        live.append((end, idx))
+    out_stats = {'grad_bytes': pool.total, 'naive_grad_bytes': naive}
+    return out, out_stats
+
+
+def _producer(graph, e):
+    lo, hi = 0, len(graph.nodes)
+    while lo < hi:  # row_ptr is sorted: find node i with row_ptr[i] <= e < row_ptr[i+1]
+        mid = (lo + hi) // 2
+        if graph.row_ptr[mid + 1] <= e:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
 
 
 def describe(stats):
-    mb = stats['forward_bytes'] / float(1 << 20)
-    return 'Total %d MB allocated\n' % int(round(mb))
+    """MXNet-style summary lines of a memory plan."""
+    mb = 1.0 / (1 << 20)
+    lines = ['Memory plan: forward values %.2f MB planned (naive %.2f MB, %d in place)'
+             % (stats['forward_bytes'] * mb, stats['naive_bytes'] * mb, stats['inplace'])]
+    if stats.get('naive_grad_bytes'):
+        lines.append('Memory plan: gradients %.2f MB planned (naive %.2f MB)'
+                     % (stats['grad_bytes'] * mb, stats['naive_grad_bytes'] * mb))
+    total = stats['forward_bytes'] + stats.get('grad_bytes', 0)
+    lines.append('Total %d MB allocated' % int(round(total * mb)))
+    return '\n'.join(lines) + '\n'
