@@ -442,5 +442,5 @@ def _ensure_loaded():
 
 
 def attrs_to_strings(kwargs):
-    """{key: attribute string} as MXNet's frontend stores them, skipping None values."""
-    return {k: attr_to_str(v) for k, v in kwargs.items() if v is not None}
+    """{key: attribute string} as MXNet's frontend stores them (an explicit None is 'None')."""
+    return {k: attr_to_str(v) for k, v in kwargs.items()}
