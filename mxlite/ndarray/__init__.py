@@ -19,6 +19,19 @@ _populate()
 
 from .. import _binary_api  # noqa: E402
 _binary_api.install(sys.modules[__name__], _internal, NDArray)
+from .. import _fluent  # noqa: E402
+_fluent.install(NDArray, sys.modules[__name__])
+
+
+def eye(N, M=0, k=0, ctx=None, dtype=None, **kwargs):
+    """A 2-D array with ones on the k-th diagonal."""
+    return _internal._eye(N=N, M=M, k=k, ctx=ctx, dtype=dtype or 'float32', **kwargs)
+
+
+def linspace(start, stop, num, endpoint=True, ctx=None, dtype=None):
+    """`num` evenly spaced values from start to stop."""
+    return _internal._linspace(start=start, stop=stop, num=num, endpoint=endpoint, ctx=ctx,
+                               dtype=dtype or 'float32')
 
 
 def save(fname, data):

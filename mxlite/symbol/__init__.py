@@ -17,6 +17,35 @@ _populate()
 
 from .. import _binary_api  # noqa: E402
 _binary_api.install(sys.modules[__name__], _internal, Symbol, symbolic=True)
+from .. import _fluent  # noqa: E402
+_fluent.install(Symbol, sys.modules[__name__])
+
+
+def zeros(shape, dtype=None, **kwargs):
+    """A symbol of zeros (the `_zeros` op)."""
+    return _internal._zeros(shape=shape, dtype=dtype or 'float32', **kwargs)
+
+
+def ones(shape, dtype=None, **kwargs):
+    return _internal._ones(shape=shape, dtype=dtype or 'float32', **kwargs)
+
+
+def full(shape, val, dtype=None, **kwargs):
+    return _internal._full(shape=shape, value=val, dtype=dtype or 'float32', **kwargs)
+
+
+def arange(start, stop=None, step=1.0, repeat=1, infer_range=False, name=None, dtype=None):
+    return _internal._arange(start=start, stop=stop, step=step, repeat=repeat, name=name,
+                             dtype=dtype or 'float32')
+
+
+def eye(N, M=0, k=0, dtype=None, **kwargs):
+    return _internal._eye(N=N, M=M, k=k, dtype=dtype or 'float32', **kwargs)
+
+
+def linspace(start, stop, num, endpoint=True, name=None, dtype=None):
+    return _internal._linspace(start=start, stop=stop, num=num, endpoint=endpoint, name=name,
+                               dtype=dtype or 'float32')
 
 
 def __getattr__(name):
