@@ -24,21 +24,32 @@ def _acc(dtype):
 
 
 def view3(x, axis):
-    """x as (before, channels, after) so statistics reduce over axes 0 and 2."""
+    """x as (before, channels, after) so statistics reduce over axes 0 and 2; channels-last
+    data becomes (before, channels) instead, where numpy broadcasts much faster."""
     shape = x.shape
     pre = int(np.prod(shape[:axis], dtype=np.int64))
     post = int(np.prod(shape[axis + 1:], dtype=np.int64))
+    if post == 1:
+        return x.reshape(pre, shape[axis])
     return x.reshape(pre, shape[axis], post)
 
 
+def per_channel(v, x3):
+    """A (channels,) vector shaped to broadcast against a view3 array."""
+    return v[None, :] if x3.ndim == 2 else v[None, :, None]
+
+
 def channel_sum(x3):
-    """Sum of a (before, channels, after) array over axes 0 and 2."""
-    return x3.sum(axis=2).sum(axis=0) if x3.shape[2] > 1 else x3.sum(axis=(0, 2))
+    """Sum of a view3 array over everything but the channel axis."""
+    if x3.ndim == 2:   # a ones-vector GEMV is the fastest column sum
+        return np.ones(x3.shape[0], x3.dtype) @ x3
+    return x3.sum(axis=2).sum(axis=0)
 
 
 def channel_dot(a3, b3):
     """Per-channel sum of a * b without materialising the product."""
-    return np.einsum('icj,icj->c', a3, b3, optimize=True)
+    # plain einsum loops fuse the multiply and the sum; optimize=True is 10x slower here
+    return np.einsum('ic,ic->c' if a3.ndim == 2 else 'icj,icj->c', a3, b3)
 
 
 @register
@@ -151,17 +162,17 @@ class BatchNorm(Operator):
         direct = out.dtype == acc and out.flags.c_contiguous
         y3 = view3(out, axis) if direct else np.empty(x3.shape, acc)
         if train:
-            count = x3.shape[0] * x3.shape[2]
+            count = x3.size // x3.shape[1]
             mean = channel_sum(x3) / count
-            np.subtract(x3, mean[None, :, None], out=y3)
+            np.subtract(x3, per_channel(mean, x3), out=y3)
             var = channel_dot(y3, y3) / count
         else:
             mean = mmean.astype(acc, copy=True)
             var = mvar.astype(acc, copy=True)
-            np.subtract(x3, mean[None, :, None], out=y3)
+            np.subtract(x3, per_channel(mean, x3), out=y3)
         istd = 1.0 / np.sqrt(var + acc.type(p.eps))
-        y3 *= (g * istd)[None, :, None]
-        y3 += beta.astype(acc, copy=False)[None, :, None]
+        y3 *= per_channel(g * istd, x3)
+        y3 += per_channel(beta.astype(acc, copy=False), x3)
         if not direct:
             out[...] = y3.reshape(out.shape)
         out_mean[...] = mean
@@ -178,24 +189,24 @@ class BatchNorm(Operator):
         mean, istd = st['mean'], st['istd']
         gam = np.ones(gamma.shape, acc) if p.fix_gamma else gamma.astype(acc, copy=False)
         dbeta = channel_sum(g3)
-        # sum(g * xhat) = (sum(g * x) - mean * sum(g)) * istd
-        dgamma = (channel_dot(g3, x3) - mean * dbeta) * istd
+        # centre first: sum(g * x) - mean * sum(g) would cancel badly when |mean| >> std
+        xc = np.subtract(x3, per_channel(mean, x3), dtype=acc)
+        dgamma = channel_dot(g3, xc) * istd
         a = gam * istd
         if st['train']:
-            count = x3.shape[0] * x3.shape[2]
-            # dx = a * (g - dbeta/M - xhat * dgamma/M), expanded so that it is one pass
-            b = -a * istd * dgamma / count
-            c = -a * dbeta / count - b * mean
-            dx = g3 * a[None, :, None]
-            dx += x3 * b[None, :, None]
-            dx += c[None, :, None]
+            count = x3.size // x3.shape[1]
+            # dx = a * (g - dbeta/M) - xc * a * istd * dgamma / M, built in the xc buffer
+            xc *= per_channel(-a * istd * dgamma / count, x3)
+            xc += per_channel(-a * dbeta / count, x3)
+            xc += g3 * per_channel(a, x3)
+            dx = xc
             if ctx.is_train:
                 # MXNet updates the moving statistics here, with the biased variance
                 m = p.momentum
                 mmean[...] = mmean * m + st['mean'] * (1 - m)
                 mvar[...] = mvar * m + st['var'] * (1 - m)
         else:
-            dx = g3 * a[None, :, None]
+            dx = g3 * per_channel(a, x3)
         if p.fix_gamma:
             dgamma = np.zeros_like(dgamma)
         return [dx.reshape(x.shape).astype(x.dtype, copy=False),
