@@ -284,13 +284,20 @@ class L2Normalization(Operator):
 
 # ----------------------------------------------------------------------------- LRN
 def _channel_window_sum(a, nsize):
-    """Sum over a window of `nsize` channels (axis 1) centred on each channel, zero-padded."""
+    """Sum over a window of `nsize` channels (axis 1) centred on each channel, zero-padded.
+
+    Shifted in-place adds: nsize - 1 passes, far cheaper than a cumsum along axis 1.
+    """
     half = nsize // 2
+    out = a.copy()
     c = a.shape[1]
-    pad = [(0, 0)] * a.ndim
-    pad[1] = (half + 1, half)
-    cs = np.cumsum(np.pad(a, pad), axis=1)
-    return cs[:, nsize:nsize + c] - cs[:, :c]
+    for k in range(1, half + 1):
+        if k >= c:
+            break
+        out[:, k:] += a[:, :c - k]       # the channel k below
+        if k <= nsize - 1 - half:
+            out[:, :c - k] += a[:, k:]   # the channel k above
+    return out
 
 
 @register
