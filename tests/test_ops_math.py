@@ -524,6 +524,10 @@ def test_random_api_forms():
     assert mx.nd.random.uniform().shape == (1,)
     assert mx.nd.random.normal(0, 1, shape=5, dtype='float64').dtype == np.float64
     assert mx.nd.random.randn(2, 3).shape == (2, 3)
+    # numpy dtypes are accepted wherever a dtype name is
+    assert mx.nd.random.uniform(shape=2, dtype=np.float64).dtype == np.float64
+    assert mx.nd.random.randint(0, 3, dtype=np.int64).dtype == np.int64
+    assert mx.nd.norm(mx.nd.ones((2,)), out_dtype=np.float64).dtype == np.float64
     assert mx.random.uniform(shape=(2,)).shape == (2,)
     out = mx.nd.zeros((3, 2))
     mx.nd.random.uniform(5, 6, out=out)

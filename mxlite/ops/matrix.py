@@ -1,5 +1,5 @@
 """Matrix products on BLAS: dot, batch_dot, and the linalg family (gemm, gemm2, syrk,
-trmm, trsm, potrf, potri, sumlogdiag, inverse, det, slogdet, extractdiag, makediag).
+potrf, sumlogdiag, inverse, det, slogdet, extractdiag, makediag).
 
 `dot` follows MXNet's N-d rule: the lhs is viewed as a matrix whose columns are its last
 axis (its first axis with transpose_a), the rhs as one whose rows are its first axis (its

@@ -17,6 +17,15 @@ from .registry import Bool, Enum, Float, Int, Operator, Shape, Str, register, sh
 _FLOAT_DTYPES = ('float16', 'float32', 'float64')
 
 
+class DTypeChoice(Enum):
+    """One of a fixed set of dtype names; numpy dtypes and types are accepted too."""
+
+    def from_value(self, value):
+        if value is not None and not isinstance(value, str):
+            value = np.dtype(value).name
+        return super().from_value(value)
+
+
 def _fill(out, values):
     np.copyto(out, values, casting='unsafe')
 
@@ -164,7 +173,7 @@ def _make_random(dist):
     params = {n: _param_spec(n, d) for n, d in pnames}
     params['shape'] = Shape((), doc='Shape of the output.')
     params['ctx'] = Str('', doc='Context of the output (imperative calls only).')
-    params['dtype'] = Enum(_FLOAT_DTYPES, None, allow_none=True,
+    params['dtype'] = DTypeChoice(_FLOAT_DTYPES, None, allow_none=True,
                            doc='Output dtype; float32 when None.')
     doc = _shape_doc(dist, 'Parameters\n----------\n' + ''.join(
         '%s : float, default %s\n' % (n, d) for n, d in pnames) +
@@ -231,8 +240,8 @@ def _make_sample(dist):
     cls = type('Sample_' + dist, (_SampleBase,), {
         'name': '_sample_' + dist, 'dist': dist, 'aliases': ('sample_' + dist,), 'doc': doc,
         'params': {'shape': Shape((), doc='Number of draws per distribution.'),
-                   'dtype': Enum(_FLOAT_DTYPES, None, allow_none=True,
-                                 doc='Output dtype.')}})
+                   'dtype': DTypeChoice(_FLOAT_DTYPES, None, allow_none=True,
+                                        doc='Output dtype.')}})
     register(cls)
 
 
@@ -301,8 +310,8 @@ class RandomRandint(_RandomBase):
         'high': Int(doc='Upper bound (exclusive).'),
         'shape': Shape((), doc='Shape of the output.'),
         'ctx': Str('', doc='Context of the output (imperative calls only).'),
-        'dtype': Enum(('int32', 'int64'), None, allow_none=True,
-                      doc='Output dtype; int32 when None.'),
+        'dtype': DTypeChoice(('int32', 'int64'), None, allow_none=True,
+                             doc='Output dtype; int32 when None.'),
     }
 
     def infer_type(self, p, in_types):
@@ -347,8 +356,8 @@ class SampleMultinomial(Operator):
     params = {
         'shape': Shape((), doc='Draws per distribution.'),
         'get_prob': Bool(False, doc='Also output the log-probability of the draws.'),
-        'dtype': Enum(('int32', 'uint8', 'float16', 'float32', 'float64'), 'int32',
-                      doc='dtype of the drawn indices.'),
+        'dtype': DTypeChoice(('int32', 'uint8', 'float16', 'float32', 'float64'), 'int32',
+                             doc='dtype of the drawn indices.'),
     }
     backward_uses_outputs = True
 

@@ -7,7 +7,8 @@ Shapes follow MXNet 1.x: reducing every axis without keepdims gives shape ``(1,)
 import numpy as np
 
 from ..base import ShapeError
-from .registry import Bool, Enum, Int, IntOrNone, Operator, Shape, register, shape_check
+from .random_ops import DTypeChoice
+from .registry import Bool, Int, IntOrNone, Operator, Shape, register, shape_check
 
 
 # ----------------------------------------------------------------------------- axes
@@ -225,8 +226,8 @@ class Norm(Operator):
     params = {
         'ord': Int(2, doc='Order of the norm: 1 or 2.'),
         'axis': Shape(None, allow_none=True, doc='The axis or axes to reduce.'),
-        'out_dtype': Enum(('float16', 'float32', 'float64', 'int64', 'int32', 'int8'),
-                          None, allow_none=True, doc='The output dtype.'),
+        'out_dtype': DTypeChoice(('float16', 'float32', 'float64', 'int64', 'int32', 'int8'),
+                                 None, allow_none=True, doc='The output dtype.'),
         'keepdims': Bool(False, doc='Keep reduced axes as size-one dimensions.'),
     }
 
