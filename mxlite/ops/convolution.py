@@ -13,6 +13,8 @@ gradient and its data gradient is convolution's forward.
 
 Channel-last layouts (NWC, NHWC, NDHWC) run on channel-first views of the same memory.
 """
+import threading
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -30,16 +32,55 @@ def _prod(dims):
 
 
 # ----------------------------------------------------------------------------- kernels
-def pad_zeros(x, before, after=None):
-    """x (N, C, *spatial) with zeros added on each spatial side; x itself if none."""
+_SCRATCH = threading.local()
+
+
+def scratch(slot, shape, dtype):
+    """A work array kept per thread and `slot` and reused by later calls.
+
+    A fresh array of tens of MB page-faults on first touch, which costs as much as the
+    im2col copy itself; MXNet reuses a workspace for the same reason. The content is
+    garbage on entry, and a scratch array must never be returned to the caller.
+    """
+    size = _prod(shape)
+    dtype = np.dtype(dtype)
+    bufs = _SCRATCH.__dict__.setdefault('bufs', {})
+    key = (slot, dtype.str)
+    buf = bufs.get(key)
+    if buf is None or buf.size < size:
+        buf = bufs[key] = np.empty(max(size, 1), dtype=dtype)
+    return buf[:size].reshape(shape)
+
+
+def release_scratch():
+    """Free this thread's work arrays (they are re-created on demand)."""
+    _SCRATCH.__dict__.pop('bufs', None)
+
+
+def _interior(before, sizes):
+    return (Ellipsis,) + tuple(slice(b, b + s) for b, s in zip(before, sizes))
+
+
+def pad_zeros(x, before, after=None, slot=None, value=0):
+    """x (N, C, *spatial) with `value` added on each spatial side; x itself if none.
+
+    With `slot` the result lives in a scratch array (only its border is filled)."""
     after = before if after is None else after
     if not any(before) and not any(after):
         return x
-    nd = len(before)
-    shape = x.shape[:2] + tuple(s + b + a for s, b, a in zip(x.shape[2:], before, after))
-    out = np.zeros(shape, dtype=x.dtype)
-    out[(Ellipsis,) + tuple(slice(b, b + s) for b, s in zip(before, x.shape[2:]))] = x
-    assert out.ndim == nd + 2
+    sizes = x.shape[2:]
+    shape = x.shape[:2] + tuple(s + b + a for s, b, a in zip(sizes, before, after))
+    if slot is None:
+        out = np.full(shape, value, dtype=x.dtype)
+    else:
+        out = scratch(slot, shape, x.dtype)
+        for i, (b, a, s) in enumerate(zip(before, after, sizes)):
+            lead = (slice(None),) * (2 + i)
+            if b:
+                out[lead + (slice(0, b),)] = value
+            if a:
+                out[lead + (slice(b + s, None),)] = value
+    out[_interior(before, sizes)] = x
     return out
 
 
@@ -47,22 +88,27 @@ def crop(x, before, size):
     """The inverse of pad_zeros: x[..., before:before+size] on each spatial axis (a view)."""
     if not any(before) and tuple(x.shape[2:]) == tuple(size):
         return x
-    return x[(Ellipsis,) + tuple(slice(b, b + s) for b, s in zip(before, size))]
+    return x[_interior(before, size)]
 
 
-def im2col(x, kernel, stride, dilate, out_sp):
-    """Columns (C, k1..kd, N, o1..od) of a padded x (N, C, *spatial), as a new array."""
+def im2col(x, kernel, stride, dilate, out_sp, slot='cols'):
+    """Columns (C, k1..kd, N, o1..od) of a padded x (N, C, *spatial), in scratch `slot`."""
     sn, sc = x.strides[:2]
     ss = x.strides[2:]
     shape = (x.shape[1],) + tuple(kernel) + (x.shape[0],) + tuple(out_sp)
     strides = ((sc,) + tuple(s * d for s, d in zip(ss, dilate)) + (sn,)
                + tuple(s * t for s, t in zip(ss, stride)))
-    return np.ascontiguousarray(as_strided(x, shape, strides, writeable=False))
+    cols = scratch(slot, shape, x.dtype)
+    np.copyto(cols, as_strided(x, shape, strides, writeable=False))
+    return cols
 
 
-def col2im(cols, x_shape, kernel, stride, dilate, out_sp, dtype):
-    """Sum columns (C, k1..kd, N, o1..od) back into a zero array of shape (N, C, *spatial)."""
-    out = np.zeros(x_shape, dtype=dtype)
+def col2im(cols, x_shape, kernel, stride, dilate, out_sp, dtype, out=None):
+    """Sum columns (C, k1..kd, N, o1..od) into zeros of shape (N, C, *spatial) (or `out`)."""
+    if out is None:
+        out = np.zeros(x_shape, dtype=dtype)
+    else:
+        out.fill(0)
     view = out.swapaxes(0, 1)  # (C, N, *spatial), so each column block adds without a copy
     whole = (slice(None), slice(None))
     for kidx in np.ndindex(*kernel):
@@ -70,6 +116,14 @@ def col2im(cols, x_shape, kernel, stride, dilate, out_sp, dtype):
                             for k, d, t, o in zip(kidx, dilate, stride, out_sp))
         view[dst] += cols[(slice(None),) + kidx]
     return out
+
+
+def _to_group_rows(a, groups, slot):
+    """(N, G*Cg, *sp) -> (G, Cg, N*prod(sp)) in scratch `slot`: the GEMM operand layout."""
+    n, c = a.shape[:2]
+    rows = scratch(slot, (groups, c // groups, n, _prod(a.shape[2:])), a.dtype)
+    rows[...] = a.reshape(n, groups, c // groups, -1).transpose(1, 2, 0, 3)
+    return rows.reshape(groups, c // groups, -1)
 
 
 def _bias_shape(nd):
@@ -101,11 +155,11 @@ def conv_forward(x, w, bias, stride, dilate, pad, groups, out):
         y = np.matmul(w.reshape(groups, fg, cg), x4)
         _write(out, y.reshape(out.shape), bias)
         return
-    cols = im2col(pad_zeros(x, pad), kernel, stride, dilate, out_sp)
+    cols = im2col(pad_zeros(x, pad, slot='pad'), kernel, stride, dilate, out_sp)
     cols = cols.reshape(groups, cg * _prod(kernel), -1)
-    y = np.matmul(w.reshape(groups, fg, -1), cols)  # (G, Fg, N*O)
-    y = y.reshape((f, n) + tuple(out_sp)).swapaxes(0, 1)
-    _write(out, y, bias)
+    y = scratch('gemm', (groups, fg, cols.shape[2]), x.dtype)
+    np.matmul(w.reshape(groups, fg, -1), cols, out=y)
+    _write(out, y.reshape((f, n) + tuple(out_sp)).swapaxes(0, 1), bias)
 
 
 def conv_backward(x, w, g, stride, dilate, pad, groups, need_bias):
@@ -123,13 +177,11 @@ def conv_backward(x, w, g, stride, dilate, pad, groups, need_bias):
         dx = np.matmul(w.reshape(groups, fg, cg).swapaxes(1, 2), g4).reshape(x.shape)
         dw = np.einsum('ngfo,ngco->gfc', g4, x4, optimize=True).reshape(w.shape)
         return dx, dw.astype(w.dtype, copy=False), db
-    xp = pad_zeros(x, pad)
+    xp = pad_zeros(x, pad, slot='pad')
     cols = im2col(xp, kernel, stride, dilate, out_sp).reshape(groups, cg * _prod(kernel), -1)
-    # (N, F, *o) -> (G, Fg, N*O): the only copy of the gradient
-    gt = np.ascontiguousarray(g.reshape(n, groups, fg, -1).transpose(1, 2, 0, 3))
-    gt = gt.reshape(groups, fg, -1)
+    gt = _to_group_rows(g, groups, 'gemm')  # (G, Fg, N*O)
     dw = np.matmul(gt, cols.swapaxes(1, 2)).reshape(w.shape)
-    np.matmul(w.reshape(groups, fg, -1).swapaxes(1, 2), gt, out=cols)  # reuse the buffer
+    np.matmul(w.reshape(groups, fg, -1).swapaxes(1, 2), gt, out=cols)  # columns no longer needed
     dxp = col2im(cols.reshape((c,) + tuple(kernel) + (n,) + tuple(out_sp)), xp.shape,
                  kernel, stride, dilate, out_sp, x.dtype)
     return crop(dxp, pad, x.shape[2:]), dw, db
@@ -143,11 +195,12 @@ def deconv_forward(x, w, bias, stride, dilate, pad, groups, out):
     f = fg * groups
     cg = c // groups
     in_sp = x.shape[2:]
-    xt = np.ascontiguousarray(x.reshape(n, groups, cg, -1).transpose(1, 2, 0, 3))
-    cols = np.matmul(w.reshape(groups, cg, -1).swapaxes(1, 2), xt.reshape(groups, cg, -1))
+    xt = _to_group_rows(x, groups, 'pad')  # (G, Cg, N*I)
+    cols = scratch('cols', (groups, fg * _prod(kernel), xt.shape[2]), x.dtype)
+    np.matmul(w.reshape(groups, cg, -1).swapaxes(1, 2), xt, out=cols)
     padded = (n, f) + tuple(o + 2 * p for o, p in zip(out.shape[2:], pad))
     full = col2im(cols.reshape((f,) + tuple(kernel) + (n,) + tuple(in_sp)), padded,
-                  kernel, stride, dilate, in_sp, out.dtype)
+                  kernel, stride, dilate, in_sp, x.dtype, out=scratch('gemm', padded, x.dtype))
     _write(out, crop(full, pad, out.shape[2:]), bias)
 
 
@@ -159,12 +212,12 @@ def deconv_backward(x, w, g, stride, dilate, pad, groups, need_bias):
     cg = c // groups
     in_sp = x.shape[2:]
     db = g.sum(axis=(0,) + tuple(range(2, 2 + nd))) if need_bias else None
-    cols = im2col(pad_zeros(g, pad), kernel, stride, dilate, in_sp)
+    cols = im2col(pad_zeros(g, pad, slot='pad'), kernel, stride, dilate, in_sp)
     cols = cols.reshape(groups, -1, n * _prod(in_sp))  # (G, Fg*K, N*I)
     wg = w.reshape(groups, cg, -1)
     dx = np.matmul(wg, cols).reshape((groups * cg, n) + tuple(in_sp)).swapaxes(0, 1)
-    xt = np.ascontiguousarray(x.reshape(n, groups, cg, -1).transpose(1, 2, 0, 3))
-    dw = np.matmul(xt.reshape(groups, cg, -1), cols.swapaxes(1, 2)).reshape(w.shape)
+    xt = _to_group_rows(x, groups, 'gemm')
+    dw = np.matmul(xt, cols.swapaxes(1, 2)).reshape(w.shape)
     return dx, dw, db
 
 
@@ -331,8 +384,9 @@ class Convolution(_ConvBase):
     --------
     >>> x = mx.nd.ones((1, 3, 5, 5))
     >>> w = mx.nd.ones((2, 3, 3, 3))
-    >>> mx.nd.Convolution(x, w, kernel=(3, 3), num_filter=2, no_bias=True)[0, 0, 0, 0]
-    <NDArray ... 27.>
+    >>> y = mx.nd.Convolution(x, w, kernel=(3, 3), num_filter=2, no_bias=True)
+    >>> y.shape, float(y.asnumpy()[0, 0, 0, 0])
+    ((1, 2, 3, 3), 27.0)
     """
     name = 'Convolution'
     params = _conv_params(False)
@@ -342,12 +396,7 @@ class Convolution(_ConvBase):
         out = outputs[0]
         out_cf = np.moveaxis(out, -1, 1) if last else out
         bias = None if p.no_bias else inputs[2].astype(x.dtype, copy=False)
-        if out_cf.dtype != x.dtype:
-            tmp = np.empty(out_cf.shape, dtype=x.dtype)
-            conv_forward(x, w, bias, stride, dilate, pad, p.num_group, tmp)
-            out_cf[...] = tmp
-        else:
-            conv_forward(x, w, bias, stride, dilate, pad, p.num_group, out_cf)
+        conv_forward(x, w, bias, stride, dilate, pad, p.num_group, out_cf)
 
 
 @register

@@ -12,6 +12,7 @@ output counts and symbol JSON agree with MXNet. Its content is not used.
 """
 import numpy as np
 
+from .convolution import pad_zeros
 from .registry import Bool, Enum, IntOrNone, Operator, Shape, register, shape_check
 
 LAYOUTS = ('NCDHW', 'NCHW', 'NCW', 'NDHWC', 'NHWC', 'NWC')
@@ -31,16 +32,6 @@ class BoolOrNone(Bool):
 def _lowest(dtype):
     dtype = np.dtype(dtype)
     return np.finfo(dtype).min if dtype.kind == 'f' else np.iinfo(dtype).min
-
-
-def _pad_const(x, before, after, value):
-    """x (N, C, *spatial) padded with `value`; x itself when no padding is needed."""
-    if not any(before) and not any(after):
-        return x
-    shape = x.shape[:2] + tuple(s + b + a for s, b, a in zip(x.shape[2:], before, after))
-    out = np.full(shape, value, dtype=x.dtype)
-    out[(Ellipsis,) + tuple(slice(b, b + s) for b, s in zip(before, x.shape[2:]))] = x
-    return out
 
 
 def _window(kidx, stride, out_sp):
@@ -199,13 +190,13 @@ class Pooling(Operator):
             self._global_forward(p, x, out)
             return
         if kind == 'max':
-            xp = _pad_const(x, before, after, _lowest(x.dtype))
+            xp = pad_zeros(x, before, after, slot='pool', value=_lowest(x.dtype))
             kidxs = list(np.ndindex(*kernel))
             out[...] = xp[_window(kidxs[0], stride, out_sp)]
             for kidx in kidxs[1:]:
                 np.maximum(out, xp[_window(kidx, stride, out_sp)], out=out)
             return
-        xp = _pad_const(x, before, after, 0)
+        xp = pad_zeros(x, before, after, slot='pool')
         acc = np.zeros(out.shape, dtype=np.float32 if x.dtype == np.float16 else x.dtype)
         for kidx in np.ndindex(*kernel):
             win = xp[_window(kidx, stride, out_sp)]
@@ -260,7 +251,7 @@ class Pooling(Operator):
         kernel, stride, before, after, out_sp = self.geometry(p, x.shape[2:])
         kind = p.pool_type
         fill = _lowest(x.dtype) if kind == 'max' else 0
-        xp = _pad_const(x, before, after, fill)
+        xp = pad_zeros(x, before, after, slot='pool', value=fill)
         dxp = np.zeros(xp.shape, dtype=x.dtype)
         if kind == 'max':
             found = np.zeros(y.shape, dtype=bool)
