@@ -7,6 +7,7 @@ differences. Shape inference, symbol JSON, the imperative path and error message
 checked from the same table.
 """
 import itertools
+import json
 from collections import namedtuple
 
 import numpy as np
@@ -424,7 +425,6 @@ def test_max_pooling_has_a_hidden_workspace_output_like_mxnet_onednn():
                          (dict(kernel=(2, 2), layout='NHWC'), [0, 1, 2])]:
         sym = mx.sym.Pooling(data, name='p', **params)
         assert sym.list_outputs() == ['p_output']
-        import json
         assert json.loads(sym.tojson())['node_row_ptr'] == rows
 
 
@@ -467,7 +467,6 @@ def test_deconvolution_defaults_to_no_bias():
 
 def test_auto_created_weights_copy_op_attrs():
     sym = mx.sym.FullyConnected(mx.sym.var('data'), num_hidden=4, name='fc')
-    import json
     nodes = json.loads(sym.tojson())['nodes']
     assert nodes[1]['name'] == 'fc_weight' and nodes[1]['attrs'] == {'num_hidden': '4'}
 
@@ -596,8 +595,6 @@ GOLDEN_PREFIXES = ('fc_', 'conv', 'deconv', 'pool', 'upsampling', 'pad_', 'embed
 
 def test_golden_layer_cases(golden):
     """MXNet 1.9.1's recorded cases for these ops (also run one by one by test_golden_ops)."""
-    import sys
-    sys.path.insert(0, str(__import__('pathlib').Path(__file__).parent))
     from golden import case_ids, run_golden_case
     ids = [c for c in case_ids(golden) if c.startswith(GOLDEN_PREFIXES)]
     assert len(ids) >= 40

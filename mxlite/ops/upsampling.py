@@ -6,7 +6,6 @@ over the same blocks. Bilinear upsampling is a grouped Deconvolution with kernel
 ``2*scale - scale % 2``, stride ``scale`` and pad ``ceil((scale-1)/2)``, whose weight the
 user supplies (usually initialised with mx.init.Bilinear).
 """
-import numpy as np
 
 from .convolution import deconv_backward, deconv_forward
 from .registry import Enum, Int, Operator, register, shape_check
