@@ -365,6 +365,13 @@ def test_makeloss_gradient(params, expect):
     assert_almost_equal(grad, expect(x))
 
 
+def test_make_loss_elemwise_gives_ones():
+    x = np.random.normal(size=(2, 3))
+    out, grad = _loss_grad(mx.sym.make_loss(mx.sym.var('data')), {'data': x})
+    assert_almost_equal(out, x)
+    assert_almost_equal(grad, np.ones_like(x))
+
+
 def test_softmax_cross_entropy():
     x = np.random.normal(size=(3, 5))
     label = np.array([1, 0, 4], dtype=np.float64)

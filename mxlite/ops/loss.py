@@ -83,6 +83,10 @@ class SoftmaxOutput(Operator):
     def list_arguments(self, p):
         return ['data', 'label']
 
+    def is_loss_for(self, p):
+        """With out_grad=True the node needs the head gradient like any other output."""
+        return not p.out_grad
+
     def infer_shape(self, p, in_shapes):
         data, label = in_shapes
         if data is None:
@@ -345,6 +349,30 @@ class MakeLoss(Operator):
         elif p.normalization == 'valid':
             scale /= max(int(np.count_nonzero(y > p.valid_thresh)), 1)
         return [np.full(y.shape, scale, dtype=y.dtype)]
+
+
+@register
+class MakeLossElemwise(Operator):
+    """Marks its input as a loss (the parameter-free form): identity forward, a gradient
+    of ones backward, whatever the head gradient.
+
+    Examples
+    --------
+    >>> import mxlite as mx
+    >>> mx.nd.make_loss(mx.nd.array([3.])).asnumpy()
+    array([3.], dtype=float32)
+    """
+    name = 'make_loss'
+    is_loss = True
+    inplace = ((0, 0),)
+    backward_uses_inputs = False
+
+    def forward(self, p, inputs, outputs, ctx):
+        if outputs[0] is not inputs[0]:
+            outputs[0][...] = inputs[0]
+
+    def backward(self, p, ograds, inputs, outputs, ctx):
+        return [np.ones_like(outputs[0])]
 
 
 @register
