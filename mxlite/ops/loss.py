@@ -12,10 +12,6 @@ from .registry import Bool, Enum, Float, Operator, register, shape_check
 from .softmax import softmax_into
 
 
-def _label_shape_ok(label, expected):
-    return label is None or tuple(label) == tuple(expected)
-
-
 # ----------------------------------------------------------------------------- SoftmaxOutput
 @register
 class SoftmaxOutput(Operator):

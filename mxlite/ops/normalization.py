@@ -174,7 +174,7 @@ class InstanceNorm(_AffineNorm):
     >>> import mxlite as mx
     >>> x = mx.nd.array([[[1., 3.]]])
     >>> mx.nd.InstanceNorm(x, mx.nd.ones((1,)), mx.nd.zeros((1,))).asnumpy().round(3)
-    array([[[-0.999,  0.999]]], dtype=float32)
+    array([[[-1.,  1.]]], dtype=float32)
     """
     name = 'InstanceNorm'
     params = {'eps': Float(1e-3, doc='An epsilon parameter to prevent division by 0.')}
