@@ -70,7 +70,8 @@ def order_inputs(op, p, pos_inputs, kw_inputs, node_name=None):
     """Inputs in the op's order; missing ones are None. Unknown keyword inputs raise."""
     names = argument_names(op, p)
     if op.key_var_num_args:
-        return list(pos_inputs) + [kw_inputs[k] for k in kw_inputs], names
+        given = list(pos_inputs) + [kw_inputs[k] for k in kw_inputs]
+        return given + [None] * (len(names) - len(given)), names
     if len(pos_inputs) > len(names):
         raise MXNetError('%s: got %d inputs but it takes %d (%s)' % (
             op._where(node_name), len(pos_inputs), len(names), ', '.join(names)))
