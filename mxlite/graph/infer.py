@@ -67,8 +67,9 @@ def _run_pass(graph, values, rule, kind):
             in_e = graph.input_entries(i)
             out_e = graph.output_entries(i)
             ins = [values[e] for e in in_e]
+            outs = [values[e] for e in out_e]
             try:
-                new_in, new_out = rule(node, ins)
+                new_in, new_out = rule(node, ins, outs)
             except (ShapeError, TypeInferError) as exc:
                 err = type(exc)
                 raise err('%s: %s. Input %ss: %s' % (node.where(), exc, kind,
@@ -108,9 +109,26 @@ def infer_shapes(graph, known):
             if shape is not None:
                 values[graph.row_ptr[i]] = tuple(int(d) for d in shape)
 
-    def rule(node, ins):
+    def rule(node, ins, outs):
+        if _takes_out_shapes(node.op) and any(o is not None for o in outs):
+            return node.op.infer_shape(node.params, ins, outs)
         return node.op.infer_shape(node.params, ins)
     return _run_pass(graph, values, rule, 'shape')
+
+
+_TAKES_OUT = {}
+
+
+def _takes_out_shapes(op):
+    """Does op.infer_shape accept known output shapes (to infer inputs backwards)?"""
+    key = type(op)
+    if key not in _TAKES_OUT:
+        import inspect
+        try:
+            _TAKES_OUT[key] = 'out_shapes' in inspect.signature(op.infer_shape).parameters
+        except (TypeError, ValueError):
+            _TAKES_OUT[key] = False
+    return _TAKES_OUT[key]
 
 
 def infer_types(graph, known):
@@ -124,7 +142,7 @@ def infer_types(graph, known):
             if dtype is not None:
                 values[graph.row_ptr[i]] = np_dtype(dtype)
 
-    def rule(node, ins):
+    def rule(node, ins, outs):
         new_in, new_out = node.op.infer_type(node.params, ins)
         return ([None if t is None else np_dtype(t) for t in new_in],
                 [None if t is None else np_dtype(t) for t in new_out])

@@ -58,9 +58,14 @@ class FullyConnected(Operator):
     def list_arguments(self, p):
         return ['data', 'weight'] if p.no_bias else ['data', 'weight', 'bias']
 
-    def infer_shape(self, p, in_shapes):
+    def infer_shape(self, p, in_shapes, out_shapes=None):
         shapes = list(in_shapes)
         data, weight = shapes[0], shapes[1]
+        out_known = out_shapes[0] if out_shapes else None
+        if data is None and out_known is not None and weight is not None and \
+                len(out_known) == 2:
+            # MXNet fills a batch-unknown 2-D data (an RNN begin state) from the output
+            data = shapes[0] = (out_known[0], tuple(weight)[1])
         nh = p.num_hidden
         shape_check(nh > 0, 'num_hidden must be positive, got %d', nh)
         if not p.no_bias:
