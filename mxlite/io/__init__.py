@@ -1,0 +1,14 @@
+"""mx.io: data iterators (MXNet 1.9.1's names and behaviour).
+
+`NDArrayIter` batches in-memory arrays; `CSVIter` and `MNISTIter` read files as MXNet's
+native iterators do; `ResizeIter` and `PrefetchingIter` wrap other iterators.
+"""
+from .base import DataBatch, DataDesc, DataIter
+from .csv_iter import CSVIter
+from .mnist import MNISTIter, load_mnist_dict, read_idx
+from .native import MXDataIter
+from .ndarray_iter import NDArrayIter
+from .wrappers import PrefetchingIter, ResizeIter
+
+__all__ = ['DataDesc', 'DataBatch', 'DataIter', 'NDArrayIter', 'MXDataIter', 'CSVIter',
+           'MNISTIter', 'ResizeIter', 'PrefetchingIter', 'load_mnist_dict', 'read_idx']
