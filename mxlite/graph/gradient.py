@@ -37,6 +37,12 @@ class BackwardPlan:
         self.written_entries = written_entries
 
 
+def is_loss(node):
+    """A loss head makes its own gradient (some ops decide per parameters: is_loss_for)."""
+    decide = getattr(node.op, 'is_loss_for', None)
+    return decide(node.params) if decide is not None else node.op.is_loss
+
+
 def needs_grad(graph, reqs):
     """Per entry: does any argument with a gradient request feed it?"""
     flags = [False] * graph.num_entries
@@ -62,7 +68,7 @@ def plan_backward(graph, reqs):
     signal = [False] * graph.num_entries
     head_needs_grad = set()
     for i, (node, _) in zip(graph.heads, graph.head_entries):
-        if node.op is not None and not node.op.is_loss and flags[i]:
+        if node.op is not None and not is_loss(node) and flags[i]:
             signal[i] = True
             head_needs_grad.add(i)
     written = set(head_needs_grad)
@@ -74,7 +80,7 @@ def plan_backward(graph, reqs):
         if node.op is None:
             continue
         outs = graph.output_entries(i)
-        active = any(signal[e] for e in outs) or (node.op.is_loss and i in head_nodes)
+        active = any(signal[e] for e in outs) or (is_loss(node) and i in head_nodes)
         if not active or not flags[outs[0]]:
             continue
         grad_entries.update(outs)

@@ -48,6 +48,10 @@ def _recorded_getitem(arr, key):
 def setitem(arr, key, value):
     if not arr.writable:
         raise MXNetError('trying to assign to a read-only NDArray')
+    from .. import autograd
+    if autograd.is_recording():
+        from .. import autograd_tape
+        autograd_tape.check_inplace(arr)
     key = _convert_key(key)
     if isinstance(value, NDArray):
         value = value._data

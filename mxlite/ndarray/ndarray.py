@@ -101,14 +101,20 @@ class NDArray:
         dtype = np_dtype(dtype)
         if not copy and self._data.dtype == dtype:
             return self
+        if _recording():  # keep the gradient path
+            return _invoke('Cast', [self], {'dtype': dtype.name})
         return NDArray(self._data.astype(dtype), self._ctx)
 
     def copy(self):
+        if _recording():
+            return _invoke('_copy', [self], {})
         return NDArray(self._data.copy(), self._ctx)
 
     def copyto(self, other):
         """Copy into an NDArray (shapes must match) or onto a new array on a Context."""
         if isinstance(other, Context):
+            if _recording() and other == self._ctx:
+                return _invoke('_copy', [self], {})
             return NDArray(_to_context(self._data, other, copy=True), other)
         if isinstance(other, NDArray):
             if other is self:
@@ -323,10 +329,13 @@ class NDArray:
         if not self.writable:
             raise MXNetError('trying to modify a read-only NDArray')
         if _recording():
+            from .. import autograd_tape
+            autograd_tape.check_inplace(self)
             result = self._binary(o, op, scalar_op)
             if result is NotImplemented:
                 return result
             self._data[...] = result._data
+            self._ag_entry = result._ag_entry
             return self
         xp_fn = _INPLACE_FN[op]
         other = o._data if isinstance(o, NDArray) else o

@@ -71,7 +71,11 @@ def invoke(op, inputs, attrs, out=None, ctx=None):
         if len(targets) != len(visible):
             raise MXNetError('%s: out= has %d arrays but the op has %d outputs'
                              % (op.name, len(targets), len(visible)))
+        recording = autograd.is_recording()
         for t, r in zip(targets, visible):
+            if recording:
+                from .. import autograd_tape
+                autograd_tape.check_inplace(t)
             if t.shape != r.shape:
                 raise MXNetError('%s: out= array has shape %s but the result has shape %s'
                                  % (op.name, t.shape, r.shape))

@@ -9,7 +9,6 @@ from ..attribute import AttrScope
 from ..base import DTYPE_NP_TO_MX, MXNetError, did_you_mean, np_dtype, numeric_types
 from ..graph import infer
 from ..graph.ir import Graph, Node, caller_line, topo_order
-from ..name import NameManager
 
 __all__ = ['Symbol', 'Variable', 'var', 'Group', 'load', 'load_json', 'fromjson']
 
