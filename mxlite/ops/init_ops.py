@@ -22,8 +22,20 @@ class _Init(Operator):
     def out_shape(self, p):
         return tuple(p.shape)
 
-    def infer_shape(self, p, in_shapes):
+    # a 0 in `shape` means "unknown dimension" (MXNet's legacy convention, used by the
+    # begin states of mx.rnn cells): the output shape is then left to the graph pass,
+    # which takes it from the consumer; the kernel fills whatever buffer it is given
+    zero_means_unknown = False
+
+    def infer_shape(self, p, in_shapes, out_shapes=None):
         shape = self.out_shape(p)
+        if self.zero_means_unknown and any(d == 0 for d in shape):
+            known = out_shapes[0] if out_shapes else None
+            if known is not None:
+                shape_check(len(known) == len(shape) and all(
+                    d in (0, k) for d, k in zip(shape, known)), 'shape=%s (0 = unknown) does '
+                    'not fit the shape %s its consumer needs', shape, tuple(known))
+            return [], [known]
         shape_check(all(d is not None and d >= 0 for d in shape), 'shape=%s must have '
                     'non-negative sizes', shape)
         return [], [shape]
@@ -50,6 +62,7 @@ class Zeros(_Init):
     """
     name = '_zeros'
     params = dict(_CREATE)
+    zero_means_unknown = True
 
     def forward(self, p, inputs, outputs, ctx):
         outputs[0].fill(0)
@@ -67,6 +80,7 @@ class Ones(_Init):
     """
     name = '_ones'
     params = dict(_CREATE)
+    zero_means_unknown = True
 
     def forward(self, p, inputs, outputs, ctx):
         outputs[0].fill(1)
@@ -84,6 +98,7 @@ class Full(_Init):
     """
     name = '_full'
     params = dict(_CREATE, value=Float())
+    zero_means_unknown = True
 
     def forward(self, p, inputs, outputs, ctx):
         outputs[0].fill(p.value)
