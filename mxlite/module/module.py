@@ -314,6 +314,14 @@ class Module(BaseModule):
             self._param_names, self.for_training, self.inputs_need_grad, self._exec_group,
             fixed_param_names=self._fixed_param_names, grad_req=self._grad_req,
             state_names=self._state_names)
+        for name, arrays in zip(group.param_names, group.param_arrays):
+            want = self._arg_params[name].shape if self._arg_params else arrays[0].shape
+            if arrays[0].shape != want:
+                raise MXNetError(
+                    "reshape: with input shapes %s the parameter '%s' would need shape %s, but "
+                    "it has shape %s; only the batch size (or shapes that keep every "
+                    "parameter's shape) may change" % (
+                        [(d.name, d.shape) for d in data_shapes], name, arrays[0].shape, want))
         self._exec_group = group
         self._data_shapes, self._label_shapes = data_shapes, label_shapes
 
