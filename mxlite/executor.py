@@ -6,6 +6,7 @@ resolved; `forward` and `backward` only walk those lists.
 """
 import numpy as np
 
+from . import debug as _debug
 from .base import MXNetError, did_you_mean, np_dtype
 from .context import Context
 from .graph import infer, memory
@@ -105,6 +106,7 @@ class Executor:
                                  "has shape %s" % (n, g.shape, a.shape))
         self._monitor = None
         self._monitor_all = False
+        self._nan_check = _debug.env_nan_check()   # MXLITE_NAN_CHECK=1
         self._forwarded = False
         self._compile()
 
@@ -193,27 +195,15 @@ class Executor:
                                      "with shape %s (use reshape to change it)"
                                      % (name, tuple(src.shape), dst.shape))
                 dst._data[...] = src
-        if self._monitor is None:
+        if self._monitor is None and not (self._nan_check or _debug._NAN_CHECK):
             for fwd, p, ins, outs, octx, _ in self._fwd_steps:
                 octx.is_train = is_train
                 fwd(p, ins, outs, octx)
         else:
-            self._forward_monitored(is_train)
+            _debug.run_forward(self, is_train)   # monitor and/or NaN check
         self._forwarded = True
         self._last_train = is_train
         return self.outputs
-
-    def _forward_monitored(self, is_train):
-        g = self._graph
-        for fwd, p, ins, outs, octx, i in self._fwd_steps:
-            octx.is_train = is_train
-            fwd(p, ins, outs, octx)
-            node = g.nodes[i]
-            if self._monitor_all:
-                for name, buf in zip(node.input_names(), ins):
-                    self._monitor('%s_%s' % (node.name, name), NDArray(buf, self._ctx))
-            for name, buf in zip(node.output_names(), outs):
-                self._monitor(name, NDArray(buf, self._ctx))
 
     def backward(self, out_grads=None, is_train=True):
         """Gradients of the heads into the bound gradient arrays.
@@ -245,6 +235,9 @@ class Executor:
                 raise MXNetError('backward: out_grads[%d] has shape %s but output %d has shape '
                                  '%s' % (k, tuple(src.shape), k, buf.shape))
             buf[...] = src
+        if self._monitor is not None or self._nan_check or _debug._NAN_CHECK:
+            _debug.run_backward(self, is_train)   # monitor and/or NaN check
+            return
         for bwd, p, ograds, ins, outs, octx, targets, i in self._bwd_steps:
             octx.is_train = is_train
             grads = bwd(p, ograds, ins, outs, octx)
@@ -298,7 +291,12 @@ class Executor:
             dst._data[...] = value._data if isinstance(value, NDArray) else value
 
     def set_monitor_callback(self, callback, monitor_all=False):
-        """Call callback(name, NDArray) on every output (and input, if monitor_all)."""
+        """Call callback(name, NDArray) on every output (and input, if monitor_all).
+
+        As in MXNet, forward outputs are named ``<node>_<output>``, inputs (monitor_all)
+        ``<node>_<input>`` plus the variable's own name, and gradients computed in
+        backward ``<node>_backward_<k>``.
+        """
         self._monitor = callback
         self._monitor_all = monitor_all
 

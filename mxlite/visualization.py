@@ -102,3 +102,8 @@ def print_summary(symbol, shape=None, line_length=120, positions=(.44, .64, .74,
         print('=' * line_length if i == len(nodes) - 1 else '_' * line_length)
     print('Total params: {params}'.format(params=total_params))
     print('_' * line_length)
+
+
+# drawings (graphviz, text, HTML) live in viz_plot; mx.viz exposes them here
+from .viz_plot import plot_network, plot_network_html, plot_network_text  # noqa: E402,F401
+__all__ += ['plot_network', 'plot_network_text', 'plot_network_html']
