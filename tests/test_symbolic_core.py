@@ -291,3 +291,12 @@ def test_check_symbolic_backward_with_shared_input():
 def test_assert_almost_equal_reports_location():
     with pytest.raises(AssertionError, match=r'\(1,\)'):
         assert_almost_equal(np.array([1.0, 2.0]), np.array([1.0, 2.5]))
+
+
+def test_legacy_bare_hidden_attrs_are_upgraded():
+    text = ('{"nodes": [{"op": "null", "name": "x", "inputs": []}, {"op": "_plus_scalar", '
+            '"name": "p", "attr": {"scalar": "2", "ctx_group": "dev1", "lr_mult": "0.5"}, '
+            '"inputs": [[0, 0]]}], "arg_nodes": [0], "heads": [[1, 0]]}')
+    s = mx.sym.load_json(text)
+    assert s.attr_dict()['p'] == {'scalar': '2', '__ctx_group__': 'dev1', '__lr_mult__': '0.5'}
+    assert s.eval(x=mx.nd.array([1.0]))[0].asnumpy().tolist() == [3.0]

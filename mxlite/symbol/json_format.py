@@ -174,7 +174,7 @@ def json_to_heads(text, source='<json>'):
         if op is None:
             nodes.append(_Unknown(op_name, raw['name']))
             continue
-        nodes.append(Node(op, raw['name'], attrs))
+        nodes.append(Node(op, raw['name'], _upgrade_hidden_keys(op, attrs)))
     for i, raw in enumerate(raw_nodes):
         node = nodes[i]
         inputs = []
@@ -197,6 +197,19 @@ def json_to_heads(text, source='<json>'):
     # only what the heads reach matters (old files also carry backward nodes)
     _check_known(heads, source)
     return heads
+
+
+# attribute names older MXNet files store bare; MXNet's loader renames them to __name__
+_HIDDEN_KEYS = ('ctx_group', 'lr_mult', 'wd_mult', 'force_mirroring', 'mirror_stage')
+
+
+def _upgrade_hidden_keys(op, attrs):
+    out = {}
+    for key, value in attrs.items():
+        if key in _HIDDEN_KEYS and key not in op.params:
+            key = '__%s__' % key
+        out[key] = value
+    return out
 
 
 class _Unknown:
