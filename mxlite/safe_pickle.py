@@ -11,7 +11,9 @@ MXNet's array classes (read back as mxlite NDArrays), inert placeholders for MXN
 optimizer / lr_scheduler / Context objects and a checked subset of NumPy scalar and array
 reconstruction. Anything else -- ``os.system``, ``builtins.eval``, ... -- raises
 `MXNetError` naming the class before it could be called. Optimizer objects come back as
-`PickledObject` (a dict of their attributes that remembers the MXNet class).
+`PickledObject` (a dict of their attributes that remembers the MXNet class);
+`mxlite.optimizer.Updater.set_states` rebuilds an optimizer from one, setting only the
+attributes its class is known to have.
 
 `dump_states` writes the pickle MXNet 1.9.1 writes (protocol 4), byte for byte.
 """

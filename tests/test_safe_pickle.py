@@ -1,10 +1,15 @@
-"""Optimizer .states pickles: MXNet's files load, nothing else runs, dumps match MXNet."""
+"""Optimizer .states pickles: MXNet's files load, nothing else runs, dumps match MXNet.
+
+Then the same through `Updater.get_states`/`set_states`: every optimizer and lr scheduler
+round-trips, and forged files raise MXNetError and leave the updater untouched.
+"""
 import io
 import os
 import pickle
 import subprocess
 import sys
 import types
+import warnings
 
 import numpy as np
 import pytest
@@ -276,3 +281,278 @@ def test_load_states_reads_file_object_name(states_file):
         load_states(data[:50])
     with pytest.raises(MXNetError, match='<file>'):
         load_states(io.BytesIO(data[:50]))
+
+
+# ---------------------------------------------------------------------- Updater states
+def test_updater_has_one_states_reader():
+    # .states files are read and written by mxlite.safe_pickle only
+    from mxlite.optimizer import updater as updater_module
+    assert not [v for v in vars(updater_module).values()
+                if isinstance(v, type) and issubclass(v, (pickle.Unpickler, pickle._Pickler))]
+    assert updater_module.load_states is safe_pickle.load_states
+    assert updater_module.dump_states is safe_pickle.dump_states
+
+
+_SCHEDULERS = {
+    'none': lambda: None,
+    'factor': lambda: mx.lr_scheduler.FactorScheduler(step=2, factor=0.5, base_lr=0.3),
+    'multifactor': lambda: mx.lr_scheduler.MultiFactorScheduler(step=[2, 4], factor=0.1,
+                                                                base_lr=0.5, warmup_steps=1),
+    'poly': lambda: mx.lr_scheduler.PolyScheduler(max_update=10, base_lr=0.2, pwr=2),
+    'cosine': lambda: mx.lr_scheduler.CosineScheduler(max_update=10, base_lr=0.2),
+}
+
+
+def _trained_updater(name='sgd', sched='none', steps=3, **kwargs):
+    kw = dict(kwargs)
+    if _SCHEDULERS[sched]() is not None:
+        kw['lr_scheduler'] = _SCHEDULERS[sched]()
+    dtype = 'float16' if kw.get('multi_precision') else 'float32'
+    with warnings.catch_warnings():     # learning_rate overriding the scheduler's base_lr
+        warnings.simplefilter('ignore')
+        opt = mx.optimizer.create(name, param_idx2name={0: 'a_weight', 1: 'a_bias'},
+                                  wd=0.01, **kw)
+    updater = mx.optimizer.get_updater(opt)
+    weights = [mx.nd.ones((2, 3), dtype=dtype), mx.nd.ones((3,), dtype=dtype)]
+    for _ in range(steps):
+        updater([0, 1], [mx.nd.ones((2, 3), dtype=dtype) * 0.1,
+                         mx.nd.ones((3,), dtype=dtype) * -0.2], weights)
+    return updater, weights
+
+
+@pytest.mark.parametrize('name', ['sgd', 'nag', 'adam', 'rmsprop'])
+def test_multi_precision_states_round_trip(name):
+    updater, _ = _trained_updater(name, momentum=0.9, multi_precision=True) \
+        if name in ('sgd', 'nag') else _trained_updater(name, multi_precision=True)
+    assert isinstance(updater.states[0], tuple)
+    blob = updater.get_states(dump_optimizer=True)
+    fresh = mx.optimizer.get_updater(mx.optimizer.SGD())
+    fresh.set_states(blob)
+    assert fresh.optimizer.multi_precision is True
+    assert fresh.get_states(dump_optimizer=True) == blob
+
+
+@pytest.mark.parametrize('sched', sorted(_SCHEDULERS))
+@pytest.mark.parametrize('name', sorted(mx.optimizer.Optimizer.opt_registry))
+def test_every_optimizer_and_scheduler_round_trips(name, sched):
+    updater, weights = _trained_updater(name, sched)
+    blob = updater.get_states(dump_optimizer=True)
+    fresh = mx.optimizer.get_updater(mx.optimizer.SGD())
+    fresh.set_states(blob)
+    got = fresh.optimizer
+    assert type(got) is type(updater.optimizer) and got is not updater.optimizer
+    if sched != 'none':
+        assert type(got.lr_scheduler) is type(updater.optimizer.lr_scheduler)
+    assert got._index_update_count is got._all_index_update_counts[0]
+    assert fresh.get_states(dump_optimizer=True) == blob
+    assert fresh.aggregate_updates == updater.aggregate_updates
+    # training goes on identically
+    copies = [w.copy() for w in weights]
+    grads = [mx.nd.ones((2, 3)) * 0.3, mx.nd.ones((3,)) * 0.1]
+    for step in range(2):
+        mx.random.seed(step)            # SGLD draws noise
+        updater([0, 1], grads, weights)
+        mx.random.seed(step)
+        fresh([0, 1], grads, copies)
+    for w, c in zip(weights, copies):
+        np.testing.assert_array_equal(w.asnumpy(), c.asnumpy())
+
+
+def _record(updater):
+    from mxlite.optimizer.updater import optimizer_to_record
+    return optimizer_to_record(updater.optimizer)
+
+
+def test_old_mxnet_optimizer_pickle_gets_defaults():
+    # older MXNet versions had no per-device counters, aggregation or np-array flag
+    updater, _ = _trained_updater('sgd', 'factor', momentum=0.9)
+    rec = _record(updater)
+    for name in ('_all_index_update_counts', 'aggregate_num', 'allow_np_array',
+                 'lazy_update', 'multi_precision'):
+        del rec[name]
+    del rec['lr_scheduler']['warmup_final_lr']
+    fresh = mx.optimizer.get_updater(mx.optimizer.SGD())
+    fresh.set_states(safe_pickle.dump_states((updater.states, rec)))
+    opt = fresh.optimizer
+    assert opt._all_index_update_counts == {0: {0: 3, 1: 3}}
+    assert opt._all_index_update_counts[0] is opt._index_update_count
+    assert (opt.aggregate_num, opt.lazy_update, opt.multi_precision) == (0, True, False)
+    assert opt.lr_scheduler.warmup_final_lr == opt.lr_scheduler.base_lr
+    assert opt.param_dict == {}
+
+
+def test_user_registered_optimizer_round_trips(monkeypatch):
+    class HalfSGD(mx.optimizer.SGD):
+        def __init__(self, half=0.5, **kwargs):
+            super().__init__(**kwargs)
+            self.half = half
+            self.history = [1, (2.5, 'x')]
+    monkeypatch.setitem(mx.optimizer.Optimizer.opt_registry, 'halfsgd', HalfSGD)
+    updater, _ = _trained_updater('halfsgd', momentum=0.9, half=0.25)
+    blob = updater.get_states(dump_optimizer=True)
+    assert b'mxnet.optimizer.optimizer\x94\x8c\x07HalfSGD' in blob
+    fresh = mx.optimizer.get_updater(mx.optimizer.SGD())
+    fresh.set_states(blob)
+    assert type(fresh.optimizer) is HalfSGD
+    assert fresh.optimizer.half == 0.25 and fresh.optimizer.momentum == 0.9
+    assert fresh.optimizer.history == [1, (2.5, 'x')]
+    assert fresh.get_states(dump_optimizer=True) == blob
+    # even a user class only takes public plain-data attributes that hide nothing
+    for name, value in (('update', 1), ('_private', 1), ('__class__', 'x'),
+                        ('half2', mx.lr_scheduler.FactorScheduler(step=1))):
+        rec = _record(updater)
+        rec[name] = value
+        if isinstance(value, mx.lr_scheduler.LRScheduler):
+            rec[name] = safe_pickle.PickledObject('mxnet.lr_scheduler', 'FactorScheduler',
+                                                  vars(value))
+        with pytest.raises(MXNetError, match='refusing to set attribute|must be'):
+            fresh.set_states(safe_pickle.dump_states((updater.states, rec)))
+
+
+# ---------------------------------------------------------------------- forged files
+def _with_record(edit):
+    """A (states, optimizer) file from a trained SGD whose optimizer record `edit` forges."""
+    def make(tmp_path):
+        updater, _ = _trained_updater('sgd', 'multifactor', momentum=0.9)
+        rec = _record(updater)
+        states = dict(updater.states)
+        rec = edit(rec, states) or rec
+        return safe_pickle.dump_states((states, rec))
+    return make
+
+
+def _set(key, value):
+    def edit(rec, states):
+        rec[key] = value
+    return edit
+
+
+def _set_sched(key, value):
+    def edit(rec, states):
+        rec['lr_scheduler'][key] = value
+    return edit
+
+
+def _rename(module, name):
+    def edit(rec, states):
+        return safe_pickle.PickledObject(module, name, rec)
+    return edit
+
+
+def _drop(key):
+    def edit(rec, states):
+        del rec[key]
+    return edit
+
+
+def _state(value):
+    def edit(rec, states):
+        states[0] = value
+    return edit
+
+
+_REC = safe_pickle.PickledObject
+_FORGED = {
+    # what the unpickler itself refuses
+    'huge_memo_index': (lambda tmp: b'\x80\x04}r' + (10 ** 9).to_bytes(4, 'little') + b'.',
+                        'memo index 1000000000'),
+    'bytearray_1e10': (lambda tmp: pickle.dumps({0: _Evil(bytearray, 10 ** 10)}, protocol=4),
+                       r'bytearray\(\.\.\.\) with arguments of types \[.int.\]'),
+    'bytes_1e10': (lambda tmp: pickle.dumps({0: _Evil(bytes, 10 ** 10)}, protocol=2),
+                   'bytes'),
+    'os_system': (lambda tmp: pickle.dumps({0: _Evil(os.system, 'touch %s' % (tmp / 'pwned'))},
+                                           protocol=4),
+                  r'refusing to unpickle (posix|nt)\.system'),
+    'eval': (lambda tmp: pickle.dumps({0: _Evil(eval, 'open(%r, "w")' % str(tmp / 'pwned'))},
+                                      protocol=0), 'refusing to unpickle __builtin__.eval'),
+    'range_1e12': (lambda tmp: pickle.dumps({0: range(10 ** 12)}, protocol=4),
+                   'refusing to unpickle builtins.range'),
+    'object_array': (lambda tmp: pickle.dumps({0: np.array([1, 'a'], dtype=object)}),
+                     'dtype'),
+    'truncated': (lambda tmp: _with_record(lambda r, s: None)(tmp)[:-40], 'corrupt'),
+    # what the optimizer rebuild refuses
+    'opt_dunder_class': (_with_record(_set('__class__', 'x')),
+                         r"refusing to set attribute str '__class__' on SGD"),
+    'opt_dunder_dict': (_with_record(_set('__dict__', {'lr': 1.0})),
+                        r"refusing to set attribute str '__dict__'"),
+    'opt_method_name': (_with_record(_set('update', 0)), "refusing to set attribute str 'update'"),
+    'opt_scratch': (_with_record(_set('_scratch', {})), "'_scratch'"),
+    'opt_int_attr_name': (_with_record(_set(7, 0)), 'refusing to set attribute int 7'),
+    'opt_lr_str': (_with_record(_set('lr', '0.1')), r'SGD\.lr must be a number'),
+    'opt_num_update_float': (_with_record(_set('num_update', 3.5)), 'must be an integer'),
+    'opt_lr_mult_object': (_with_record(_set('lr_mult', _REC('mxnet.optimizer', 'SGD'))),
+                           r'lr_mult must be a dict'),
+    'opt_param_dict': (_with_record(_set('param_dict', {0: 1})), 'an empty dict'),
+    'opt_sym_info': (_with_record(_set('sym_info', ({'a': 1}, []))), 'sym_info'),
+    'opt_missing': (_with_record(_drop('momentum')), "lacks its attribute 'momentum'"),
+    'opt_unknown_class': (_with_record(_rename('mxnet.optimizer.optimizer', 'Evil')),
+                          'not a registered mxlite optimizer'),
+    'opt_case_mismatch': (_with_record(_rename('mxnet.optimizer.optimizer', 'sgd')),
+                          'not a registered'),
+    'opt_foreign_module': (_with_record(_rename('os', 'system')), 'refusing to unpickle os'),
+    'opt_is_a_dict': (_with_record(lambda r, s: dict(r)), 'a pickled mxnet.optimizer'),
+    'opt_is_a_scheduler': (_with_record(_rename('mxnet.lr_scheduler', 'SGD')),
+                           'a pickled mxnet.optimizer'),
+    'sched_module_name': (_with_record(_set('lr_scheduler', _REC('mxnet.lr_scheduler',
+                                                                 'logging'))),
+                          'mxlite.lr_scheduler does not have'),
+    'sched_function_name': (_with_record(_set('lr_scheduler', _REC('mxnet.lr_scheduler',
+                                                                   'cos'))),
+                            'does not have'),
+    'sched_is_optimizer': (_with_record(_set('lr_scheduler', _REC('mxnet.optimizer', 'SGD'))),
+                           'lr_scheduler must be None or a pickled mxnet.lr_scheduler'),
+    'sched_dunder_call': (_with_record(_set_sched('__call__', 1)), "'__call__'"),
+    'sched_step_str': (_with_record(_set_sched('step', 'x')), r'step must be a list'),
+    'sched_warmup_mode': (_with_record(_set_sched('warmup_mode', 'exec')), 'warmup_mode'),
+    'state_record': (_with_record(_state(_REC('mxnet.optimizer', 'SGD'))),
+                     'the state of index 0 must be'),
+    'state_dict': (_with_record(_state({'a': 1})), 'the state of index 0'),
+    'state_str': (_with_record(_state(('x',))), r'the state of index 0\[0\]'),
+    'states_not_dict': (lambda tmp: safe_pickle.dump_states([mx.nd.ones((2,))]),
+                        'the states must be a dict'),
+    'states_key': (lambda tmp: safe_pickle.dump_states({(1,): None}), 'a states key'),
+}
+
+
+def _snapshot(updater):
+    return (updater.get_states(dump_optimizer=True), dict(updater.states),
+            updater.optimizer, dict(updater.optimizer.__dict__), dict(updater.states_synced),
+            updater.aggregate_updates)
+
+
+@pytest.mark.parametrize('case', sorted(_FORGED))
+def test_forged_states_raise_and_change_nothing(case, tmp_path):
+    make, pattern = _FORGED[case]
+    payload = make(tmp_path)
+    updater, weights = _trained_updater('adam', 'factor')
+    before = _snapshot(updater)
+    with pytest.raises(MXNetError, match=pattern):
+        updater.set_states(payload)
+    after = _snapshot(updater)
+    assert after[0] == before[0]
+    assert all(a is b for a, b in zip(after[1].values(), before[1].values()))
+    assert after[1].keys() == before[1].keys()
+    assert after[2] is before[2] and after[3] == before[3] and after[4:] == before[4:]
+    assert not (tmp_path / 'pwned').exists()
+    updater([0, 1], [mx.nd.ones((2, 3)), mx.nd.ones((3,))], weights)   # still usable
+
+
+def test_valid_optimizer_is_not_installed_with_bad_states():
+    updater, _ = _trained_updater('sgd', momentum=0.9)
+    good, _ = _trained_updater('adam')
+    rec = _record(good)
+    mine = updater.optimizer
+    with pytest.raises(MXNetError, match='state of index 1'):
+        updater.set_states(safe_pickle.dump_states(({0: None, 1: 'x'}, rec)))
+    assert updater.optimizer is mine
+
+
+def test_set_states_does_not_take_a_path(tmp_path):
+    updater, _ = _trained_updater('sgd', momentum=0.9)
+    path = tmp_path / 'a.states'
+    path.write_bytes(updater.get_states())
+    fresh = mx.optimizer.get_updater(mx.optimizer.SGD())
+    with pytest.raises(MXNetError):
+        fresh.set_states(str(path))        # a str is pickle data (latin-1), as in MXNet
+    fresh.set_states(path.read_bytes())
+    assert sorted(fresh.states) == [0, 1]
