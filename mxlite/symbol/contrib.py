@@ -1,0 +1,65 @@
+"""mx.sym.contrib: the small part of MXNet's contrib namespace that mxlite provides.
+
+* `isinf`, `isnan`, `isfinite`: elementwise tests (1.0 where true, 0.0 elsewhere), built
+  from ordinary operators, so they save to and load from symbol JSON as those operators.
+* every registered ``_contrib_<name>`` operator as ``<name>`` (none ship yet; MXNet's
+  contrib operators such as ``arange_like`` and the control-flow subgraph operators
+  ``foreach`` / ``while_loop`` / ``cond`` are not implemented for symbols).
+
+Examples
+--------
+>>> import mxlite as mx, numpy as np
+>>> x = mx.sym.var('x')
+>>> mx.sym.contrib.isnan(x).eval(x=mx.nd.array([np.nan, 1.]))[0].asnumpy()
+array([1., 0.], dtype=float32)
+"""
+import sys as _sys
+
+import numpy as _np
+
+from ..ops import registry as _registry
+from .register import make_function as _make_function
+
+__all__ = ['isinf', 'isnan', 'isfinite']
+
+PREFIX = '_contrib_'
+
+
+def isinf(data):
+    """1.0 where `data` is +inf or -inf, 0.0 elsewhere."""
+    from . import abs as _abs
+    return _abs(data) == _np.inf
+
+
+def isnan(data):
+    """1.0 where `data` is NaN, 0.0 elsewhere (NaN is the only value unequal to itself)."""
+    return data != data
+
+
+def isfinite(data):
+    """1.0 where `data` is neither infinite nor NaN, 0.0 elsewhere.
+
+    Examples
+    --------
+    >>> import mxlite as mx, numpy as np
+    >>> x = mx.sym.var('x')
+    >>> mx.sym.contrib.isfinite(x).eval(x=mx.nd.array([np.inf, 2., np.nan]))[0].asnumpy()
+    array([0., 1., 0.], dtype=float32)
+    """
+    from . import abs as _abs, broadcast_logical_and
+    return broadcast_logical_and(data == data, _abs(data) != _np.inf)
+
+
+def _populate(namespace):
+    names = []
+    for key, op in sorted(_registry.all_ops().items()):
+        if key.startswith(PREFIX) and op.name == key:
+            short = key[len(PREFIX):]
+            fn = _make_function(op, short)
+            fn.__module__ = namespace.__name__
+            setattr(namespace, short, fn)
+            names.append(short)
+    return names
+
+
+__all__ += _populate(_sys.modules[__name__])
