@@ -12,13 +12,6 @@ import mxlite as mx
 EXAMPLE = pathlib.Path(__file__).resolve().parent.parent / 'examples' / 'custom_loss.py'
 BATCH = 100
 
-BLOCKGRAD_HEAD = (
-    "Executor.backward() without out_grads demands a head gradient for a BlockGrad "
-    "output ('pred_output'); MXNet 1.9.1 needs none, since BlockGrad's gradient ignores "
-    "it. Fix outside this file: give BlockGrad nograd_inputs = (0,) in "
-    "mxlite/ops/loss.py, or leave heads whose op ignores ograds out of head_needs_grad "
-    "in mxlite/graph/gradient.plan_backward")
-
 
 def _load_example():
     spec = importlib.util.spec_from_file_location('custom_loss_example', EXAMPLE)
@@ -65,7 +58,6 @@ def test_autograd_matches_softmax_output(example, setup):
     assert sorted(weights) == sorted(params)
 
 
-@pytest.mark.xfail(strict=True, reason=BLOCKGRAD_HEAD)
 def test_makeloss_group_matches_softmax_output(example, setup):
     data, args, params, baseline, _ = setup
     metric = mx.metric.Accuracy(output_names=['pred_output'])
@@ -99,10 +91,8 @@ def test_loss_gradients_equal_softmax_output(example, setup, way):
     batch = _batch(data)
     want = _grads(example.softmax_output_net(), params, batch)
     if way == 'makeloss':
-        # head gradients passed explicitly: the MakeLoss head ignores its own, and the
-        # BlockGrad head's is stopped (see BLOCKGRAD_HEAD for why it is passed at all)
-        got = _grads(example.makeloss_net(), params, batch,
-                     out_grads=[mx.nd.ones((BATCH,)), mx.nd.ones((BATCH, 10))])
+        # no head gradients: the MakeLoss head makes its own, the BlockGrad head stops it
+        got = _grads(example.makeloss_net(), params, batch)
     else:
         got = _grads(example.custom_op_net(), params, batch)
     for name in want:

@@ -98,12 +98,6 @@ def test_getitem(label, key):
     _check(mx.nd.array(a)[k], a[_np_key(k)])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "indexing every axis with an integer (x1d[1], x[1, 2]) wraps a NumPy scalar "
-    "(numpy.float32) in an NDArray, so asnumpy()/asscalar() fail with \"'numpy.float32' "
-    "object has no attribute 'get'\"; MXNet 1.9.1 returns an NDArray of shape (1,). Fix "
-    "in mxlite/ndarray/indexing.getitem (NumPy scalars have .flags, so the view branch "
-    "takes them)"))
 @pytest.mark.parametrize('shape,key', [((3,), 1), ((3, 4), (1, 2))], ids=['1d', '2d'])
 def test_integer_index_on_every_axis_gives_one_element(shape, key):
     a = np.arange(int(np.prod(shape)), dtype=np.float32).reshape(shape)
@@ -215,10 +209,6 @@ def test_dlpack_to_numpy_shares_memory():
     assert type(x.to_dlpack_for_write()).__name__ == 'PyCapsule'
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "mx.nd.from_dlpack, mx.nd.to_dlpack_for_read and mx.nd.to_dlpack_for_write (module "
-    "functions of MXNet 1.9.1) are missing; only the NDArray methods exist. Fix in "
-    "mxlite/ndarray/__init__.py / ndarray.py"))
 def test_dlpack_module_functions():
     x = mx.nd.array(_x())
     y = mx.nd.from_dlpack(mx.nd.to_dlpack_for_read(x))
@@ -341,11 +331,6 @@ def test_errors_name_the_op_and_argument(label, call, exc, parts):
         assert part in msg, (part, msg)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a dtype mismatch between inputs is reported by position ('FullyConnected: input 1 "
-    "has dtype float32 but input 0 has dtype int32') instead of by argument name "
-    "('weight', 'data'); fix in the default Operator.infer_type (mxlite/ops/registry.py) "
-    "or in mxlite/ndarray/register._infer, which know the argument names"))
 def test_dtype_mismatch_names_the_arguments():
     with pytest.raises(MXNetError) as info:
         mx.nd.FullyConnected(mx.nd.ones((2, 3), dtype='int32'), mx.nd.ones((2, 3)),

@@ -60,3 +60,31 @@ def __getattr__(name):
         except ModuleNotFoundError:
             pass
     raise AttributeError("module 'mxlite.ndarray' has no attribute '%s'" % name)
+
+
+class _Capsule:
+    """Presents a DLPack capsule to numpy.from_dlpack (which wants an object)."""
+
+    def __init__(self, capsule):
+        self._capsule = capsule
+
+    def __dlpack__(self, stream=None, max_version=None, dl_device=None, copy=None):
+        return self._capsule
+
+    def __dlpack_device__(self):
+        return (1, 0)  # CPU
+
+
+def to_dlpack_for_read(data):
+    """A DLPack capsule sharing `data`'s memory."""
+    return data.to_dlpack_for_read()
+
+
+to_dlpack_for_write = to_dlpack_for_read
+
+
+def from_dlpack(dlpack):
+    """An NDArray sharing the memory of a DLPack capsule or of any object with __dlpack__."""
+    import numpy as _np
+    source = dlpack if hasattr(dlpack, '__dlpack__') else _Capsule(dlpack)
+    return NDArray(_np.from_dlpack(source))

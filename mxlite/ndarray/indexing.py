@@ -32,8 +32,10 @@ def getitem(arr, key):
         result = arr._data[key]
     except IndexError as exc:
         raise IndexError('NDArray of shape %s: %s' % (arr.shape, exc)) from None
-    if _is_basic(key) and getattr(result, 'flags', None) is not None \
-            and result.flags.c_contiguous:
+    if not isinstance(result, arr.context.xp.ndarray) or result.ndim == 0:
+        # an integer on every axis: MXNet 1.x gives a one-element array, not a scalar
+        return NDArray(arr.context.xp.array(result).reshape(1), arr.context)
+    if _is_basic(key) and result.flags.c_contiguous:
         return NDArray(result, arr.context)  # a view: writes go through to arr
     return NDArray(arr.context.xp.array(result, copy=True), arr.context)
 

@@ -160,7 +160,11 @@ class NDArray:
         return self._data.__dlpack_device__()
 
     def to_dlpack_for_read(self):
-        return self._data.__dlpack__()
+        """A DLPack capsule sharing this array's memory (writable where NumPy allows)."""
+        try:  # a versioned capsule carries the writable flag (NumPy >= 2)
+            return self._data.__dlpack__(max_version=(1, 0))
+        except TypeError:
+            return self._data.__dlpack__()
 
     to_dlpack_for_write = to_dlpack_for_read
 

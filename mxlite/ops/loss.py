@@ -384,6 +384,9 @@ class BlockGrad(Operator):
     name = 'BlockGrad'
     aliases = ('stop_gradient',)
     inplace = ((0, 0),)
+    # no gradient flows through, so a BlockGrad head (a prediction grouped beside a loss)
+    # needs no head gradient, as in MXNet
+    nograd_inputs = (0,)
     backward_uses_inputs = False
     backward_uses_outputs = False
 

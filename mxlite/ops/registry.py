@@ -336,6 +336,13 @@ class Operator:
                 values[key] = spec.default
         return Params(values)
 
+    def _input_names(self, p, count):
+        try:
+            names = list(self.list_arguments(p)) + list(self.list_auxiliary_states(p))
+        except Exception:  # names depend on params we cannot read: fall back to positions
+            names = []
+        return names + ['input %d' % i for i in range(len(names), count)]
+
     def _where(self, node_name):
         return "%s '%s'" % (self.name, node_name) if node_name else self.name
 
@@ -375,10 +382,14 @@ class Operator:
         known = next((t for t in in_types if t is not None), None)
         if known is None:
             return in_types, [None] * self.num_outputs(p)
+        first = next(i for i, t in enumerate(in_types) if t is not None)
         for i, t in enumerate(in_types):
             if t is not None and t != known:
-                raise TypeInferError('input %d has dtype %s but input 0 has dtype %s; '
-                                     'expected the same dtype' % (i, t, known))
+                names = self._input_names(p, len(in_types))
+                raise TypeInferError("input '%s' has dtype %s but input '%s' has dtype %s; "
+                                     "expected the same dtype (cast one with astype or Cast)"
+                                     % (names[i], np.dtype(t).name, names[first],
+                                        np.dtype(known).name))
         return [known] * len(in_types), [known] * self.num_outputs(p)
 
     # ---- kernels
