@@ -14,7 +14,7 @@ from .ndarray.ndarray import NDArray, array
 
 __all__ = ['default_context', 'set_default_context', 'assert_almost_equal', 'almost_equal',
            'same', 'rand_ndarray', 'rand_shape_2d', 'rand_shape_3d', 'rand_shape_nd',
-           'random_arrays', 'numeric_grad', 'check_numeric_gradient',
+           'random_arrays', 'rand_sparse_ndarray', 'numeric_grad', 'check_numeric_gradient',
            'check_symbolic_forward', 'check_symbolic_backward', 'assert_exception',
            'simple_forward', 'default_dtype', 'check_consistency', 'get_mnist']
 
@@ -109,6 +109,55 @@ def rand_ndarray(shape, stype='default', density=None, dtype=None, ctx=None, **k
         data = data * (np.random.rand(*shape) < density)
         return array(data, ctx=ctx, dtype=dtype).tostype(stype)
     return array(data, ctx=ctx, dtype=dtype)
+
+
+def rand_sparse_ndarray(shape, stype, density=None, dtype=None, distribution=None,
+                        data_init=None, rsp_indices=None, modifier_func=None,
+                        shuffle_csr_indices=False, ctx=None):
+    """A random sparse NDArray and its stored parts: (arr, (data, indices, indptr)) for
+    'csr', (arr, (data, indices)) for 'row_sparse'. `density` is the fraction of stored
+    entries (csr) or rows (row_sparse); `data_init` fixes the stored values.
+
+    Examples
+    --------
+    >>> from mxlite.test_utils import rand_sparse_ndarray
+    >>> arr, (data, indices) = rand_sparse_ndarray((4, 3), 'row_sparse', density=0.5)
+    >>> arr.stype
+    'row_sparse'
+    """
+    from .ndarray import sparse
+    dtype = np.float32 if dtype is None else dtype
+    density = np.random.rand() if density is None else density
+    rng = np.random
+    if stype == 'row_sparse':
+        if rsp_indices is not None:
+            indices = np.asarray(sorted(rsp_indices), dtype=np.int64)
+        else:
+            keep = rng.rand(shape[0]) < density
+            indices = np.nonzero(keep)[0].astype(np.int64)
+        values = rng.uniform(size=(len(indices),) + tuple(shape[1:])).astype(dtype)
+        if data_init is not None:
+            values[...] = data_init
+        if modifier_func is not None:
+            values = modifier_func(values).astype(dtype)
+        arr = sparse.row_sparse_array((values, indices), shape=shape, ctx=ctx, dtype=dtype)
+        return arr, (values, indices)
+    if stype == 'csr':
+        if len(shape) != 2:
+            raise MXNetError('csr arrays are 2-D; got shape %s' % (shape,))
+        mask = rng.rand(*shape) < density
+        dense = np.where(mask, rng.uniform(size=shape), 0).astype(dtype)
+        if data_init is not None:
+            dense[mask] = data_init
+        if modifier_func is not None:
+            dense[mask] = modifier_func(dense[mask])
+        rows, cols = np.nonzero(mask)
+        values = dense[rows, cols]
+        indptr = np.concatenate([[0], np.cumsum(mask.sum(axis=1))]).astype(np.int64)
+        arr = sparse.csr_matrix((values, cols.astype(np.int64), indptr), shape=shape, ctx=ctx,
+                                dtype=dtype)
+        return arr, (values, cols.astype(np.int64), indptr)
+    raise MXNetError("unknown storage type '%s'; expected 'csr' or 'row_sparse'" % stype)
 
 
 def random_arrays(*shapes):

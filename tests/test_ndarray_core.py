@@ -114,3 +114,23 @@ def test_nd_op_errors_name_the_op_and_argument():
         mx.nd.FullyConnected(mx.nd.ones((2, 3)), num_hidden=4)
     with pytest.raises(MXNetError, match="act_type.*'rleu'.*relu"):
         mx.nd.Activation(mx.nd.ones(2), act_type='rleu')
+
+
+@pytest.mark.parametrize('stype,shape', [('csr', (5, 4)), ('row_sparse', (6, 3))])
+def test_rand_sparse_ndarray(stype, shape):
+    from mxlite.test_utils import rand_sparse_ndarray
+    np.random.seed(1)
+    arr, parts = rand_sparse_ndarray(shape, stype, density=0.5)
+    assert arr.stype == stype and arr.shape == shape
+    dense = arr.asnumpy()
+    if stype == 'csr':
+        data, indices, indptr = parts
+        rebuilt = np.zeros(shape, dtype=np.float32)
+        for r in range(shape[0]):
+            rebuilt[r, indices[indptr[r]:indptr[r + 1]]] = data[indptr[r]:indptr[r + 1]]
+    else:
+        data, indices = parts
+        rebuilt = np.zeros(shape, dtype=np.float32)
+        rebuilt[indices] = data
+    np.testing.assert_array_equal(dense, rebuilt)
+    assert arr.tostype('default').asnumpy().tolist() == dense.tolist()
