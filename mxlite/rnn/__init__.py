@@ -10,7 +10,7 @@ Examples
 >>> outputs.infer_shape(data=(4, 5, 8))[1]
 [(4, 5, 16)]
 """
-from . import io, rnn, rnn_cell
+from . import io, rnn, rnn_cell  # noqa: F401  (MXNet's submodule names)
 from .fused import FusedRNNCell
 from .io import BucketSentenceIter, encode_sentences
 from .modifiers import DropoutCell, ModifierCell, ResidualCell, ZoneoutCell

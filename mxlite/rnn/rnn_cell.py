@@ -13,7 +13,8 @@ from .. import symbol
 from ..base import MXNetError
 from ..ndarray.ndarray import NDArray, array
 
-__all__ = ['RNNParams', 'BaseRNNCell', 'RNNCell', 'LSTMCell', 'GRUCell', 'FusedRNNCell',
+# the fused and modifier cells live in fused.py / modifiers.py and are served lazily here
+__all__ = ['RNNParams', 'BaseRNNCell', 'RNNCell', 'LSTMCell', 'GRUCell', 'FusedRNNCell',  # noqa
            'SequentialRNNCell', 'BidirectionalCell', 'DropoutCell', 'ModifierCell',
            'ZoneoutCell', 'ResidualCell']
 
