@@ -14,7 +14,7 @@ own corpus instead (one sentence per line works best, e.g. PTB's ``ptb.train.txt
 Sentences are grouped by length into buckets; each bucket unrolls its own graph, and all
 buckets share the parameters and the memory of the largest (the default bucket).
 
-Run ``python examples/lstm_lm.py`` (about a minute on two CPU cores). By default the
+Run ``python examples/lstm_lm.py`` (six epochs; 20-60 s on two CPU cores). By default the
 LSTM is the fused RNN operator (`mx.rnn.FusedRNNCell`, one node per bucket); ``--unfused``
 unrolls `mx.rnn.LSTMCell`s instead (one subgraph per time step, as MXNet's
 ``lstm_bucketing.py`` does; slower here).
