@@ -270,15 +270,8 @@ def run_backward(exe, is_train):
             for slot, gval in enumerate(grads):
                 if gval is not None and targets[slot] is not None:
                     monitor('%s_backward_%d' % (node.name, slot), NDArray(gval, ctx))
-        for tgt, gval in zip(targets, grads):
-            if tgt is None or gval is None:
-                continue
-            dst, mode = tgt
-            if mode == 'write':
-                if dst is not gval:
-                    np.copyto(dst, gval, casting='unsafe')
-            else:
-                np.add(dst, gval, out=dst, casting='unsafe')
+        from .executor import assign_grads
+        assign_grads(targets, grads)
 
 
 # ---------------------------------------------------------------------- imperative calls

@@ -20,6 +20,19 @@ __all__ = ['Executor', 'simple_bind']
 _REQS = ('write', 'add', 'null', 'inplace')
 
 
+def assign_grads(targets, grads):
+    """Write (or add) each input gradient of a backward step into its planned target."""
+    for tgt, gval in zip(targets, grads):
+        if tgt is None or gval is None:
+            continue
+        dst, mode = tgt
+        if mode == 'write':
+            if dst is not gval:
+                np.copyto(dst, gval, casting='unsafe')
+        else:
+            np.add(dst, gval, out=dst, casting='unsafe')
+
+
 def _as_list(what, value, names, allow_none):
     """A list/dict/None of arrays -> list aligned with `names` (None where absent)."""
     if value is None:
@@ -91,6 +104,10 @@ class Executor:
         self._symbol = symbol
         self._ctx = Context(ctx) if not isinstance(ctx, Context) else ctx
         self._group2ctx = group2ctx
+        # memory pool: shared with `shared_exec` (an executor that never runs at the same
+        # time as this one, e.g. another bucket of a BucketingModule), as in MXNet
+        same_dev = shared_exec is not None and shared_exec._ctx == self._ctx
+        self._mem_pool = shared_exec._mem_pool if same_dev else memory.SharedPool()
         graph = Graph(symbol._entries)
         self._graph = graph
         arg_names = graph.arg_names()
@@ -133,7 +150,7 @@ class Executor:
         reqs = dict(zip(self._arg_names, self._grad_req))
         self._backward_plan = plan_backward(g, reqs)
         self._buffers, self._plan_stats = memory.allocate(
-            g, shapes, types, var_arrays, self._backward_plan, xp)
+            g, shapes, types, var_arrays, self._backward_plan, xp, pool=self._mem_pool)
         bufs = self._buffers
         self._states = [dict() if n.op is not None else None for n in g.nodes]
         steps = []
@@ -156,7 +173,7 @@ class Executor:
         bufs = self._buffers
         grad_of_arg = dict(zip(self._arg_names, self.grad_arrays))
         gbufs, grad_stats = memory.allocate_grads(g, self._shapes, self._types, bp,
-                                                  self._ctx.xp)
+                                                  self._ctx.xp, pool=self._mem_pool)
         self._plan_stats.update(grad_stats)
         self._grad_buffers = gbufs
         steps = []
@@ -240,16 +257,7 @@ class Executor:
             return
         for bwd, p, ograds, ins, outs, octx, targets, i in self._bwd_steps:
             octx.is_train = is_train
-            grads = bwd(p, ograds, ins, outs, octx)
-            for tgt, gval in zip(targets, grads):
-                if tgt is None or gval is None:
-                    continue
-                dst, mode = tgt
-                if mode == 'write':
-                    if dst is not gval:
-                        np.copyto(dst, gval, casting='unsafe')
-                else:
-                    np.add(dst, gval, out=dst, casting='unsafe')
+            assign_grads(targets, bwd(p, ograds, ins, outs, octx))
 
     # ------------------------------------------------------------------ dictionaries
     @property
@@ -386,4 +394,4 @@ def simple_bind(symbol, ctx, grad_req='write', type_dict=None, group2ctx=None,
     grads = [make(n, s, t, shared_grads) if reqs.get(n, 'null') != 'null' else None
              for n, s, t in zip(arg_names, arg_shapes, arg_types)]
     aux = [make(n, s, t, shared_aux) for n, s, t in zip(aux_names, aux_shapes, aux_types)]
-    return Executor(symbol, ctx, args, grads, reqs, aux, group2ctx)
+    return Executor(symbol, ctx, args, grads, reqs, aux, group2ctx, shared_exec=shared_exec)

@@ -14,32 +14,80 @@ def _nbytes(shape, dtype):
 
 
 class _Pool:
-    """Blocks of raw storage handed out by best fit and taken back when values die."""
+    """Blocks of raw storage handed out by best fit and taken back when values die.
 
-    def __init__(self, xp):
+    Planning only records block sizes; `materialize` then allocates them (from a
+    SharedPool, largest first, when one is given) and `view` gives the typed views."""
+
+    def __init__(self, xp, shared=None):
         self.xp = xp
-        self.blocks = []      # raw uint8 arrays
-        self.free = []        # indices into blocks
+        self.shared = shared  # a SharedPool to draw the blocks from, or None
+        self.sizes = []       # bytes of each planned block
+        self.free = []        # indices into sizes
+        self.blocks = None    # raw uint8 arrays, after materialize()
 
     def take(self, nbytes):
         best = None
         for idx in self.free:
-            size = self.blocks[idx].nbytes
-            if size >= nbytes and (best is None or size < self.blocks[best].nbytes):
+            size = self.sizes[idx]
+            if size >= nbytes and (best is None or size < self.sizes[best]):
                 best = idx
         # a free block far larger than needed is left for a bigger value
-        if best is not None and self.blocks[best].nbytes <= max(4 * nbytes, nbytes + 4096):
+        if best is not None and self.sizes[best] <= max(4 * nbytes, nbytes + 4096):
             self.free.remove(best)
             return best
-        self.blocks.append(self.xp.zeros(max(nbytes, 1), dtype=np.uint8))
-        return len(self.blocks) - 1
+        self.sizes.append(max(int(nbytes), 1))
+        return len(self.sizes) - 1
 
     def give(self, idx):
         self.free.append(idx)
 
+    def materialize(self):
+        if self.shared is None:
+            self.blocks = [self.xp.zeros(n, dtype=np.uint8) for n in self.sizes]
+            return
+        self.blocks = [None] * len(self.sizes)
+        for idx in sorted(range(len(self.sizes)), key=lambda k: -self.sizes[k]):
+            self.blocks[idx] = self.shared.claim(self.sizes[idx], self.xp)
+
     def view(self, idx, shape, dtype):
         n = _nbytes(shape, dtype)
         return self.blocks[idx][:n].view(dtype).reshape(shape)
+
+    @property
+    def total(self):
+        return sum(self.sizes)
+
+
+class SharedPool:
+    """Raw blocks shared by executors that never run at the same time (the buckets of a
+    BucketingModule: each is bound with ``shared_exec=<default bucket's executor>``).
+
+    Each executor claims distinct blocks for its own values (`begin` starts its claims),
+    taking the smallest free block that fits before allocating a new one; so a bucket no
+    larger than the ones already bound needs no new memory.
+    """
+
+    def __init__(self):
+        self.blocks = []
+        self._taken = set()
+
+    def begin(self):
+        """Start the claims of a new executor (its forward then its gradient values)."""
+        self._taken = set()
+
+    def claim(self, nbytes, xp):
+        nbytes = max(int(nbytes), 1)
+        best = None
+        for i, b in enumerate(self.blocks):
+            if i not in self._taken and b.nbytes >= nbytes and (
+                    best is None or b.nbytes < self.blocks[best].nbytes):
+                best = i
+        if best is None:
+            self.blocks.append(xp.zeros(nbytes, dtype=np.uint8))
+            best = len(self.blocks) - 1
+        self._taken.add(best)
+        return self.blocks[best]
 
     @property
     def total(self):
@@ -128,11 +176,19 @@ def pinned_for_backward(graph, backward_plan):
     return pinned
 
 
-def allocate(graph, shapes, types, var_arrays, backward_plan, xp, share=True):
-    """-> (buffers per entry, stats). Variable entries alias the bound arrays."""
+def allocate(graph, shapes, types, var_arrays, backward_plan, xp, share=True, pool=None):
+    """-> (buffers per entry, stats). Variable entries alias the bound arrays.
+
+    With a SharedPool the blocks come from it (largest values first, each taking the
+    smallest free block that fits) and stats['pool_bytes'] is the pool's size after."""
     pinned = pinned_for_backward(graph, backward_plan)
     storage, sizes, inplace = plan_storage(graph, shapes, types, pinned, share)
-    blocks = {sid: xp.zeros(max(size, 1), dtype=np.uint8) for sid, size in sizes.items()}
+    if pool is None:
+        blocks = {sid: xp.zeros(max(size, 1), dtype=np.uint8) for sid, size in sizes.items()}
+    else:
+        pool.begin()
+        blocks = {sid: pool.claim(sizes[sid], xp)
+                  for sid in sorted(sizes, key=lambda k: -sizes[k])}
     bufs = [None] * graph.num_entries
     naive = 0
     for i, node in enumerate(graph.nodes):
@@ -145,13 +201,17 @@ def allocate(graph, shapes, types, var_arrays, backward_plan, xp, share=True):
             naive += nbytes
             bufs[e] = blocks[storage[e]][:nbytes].view(dtype).reshape(shapes[e])
     planned = sum(sizes.values())
-    return bufs, {'forward_bytes': planned, 'naive_bytes': naive, 'inplace': len(inplace),
-                  'grad_bytes': 0, 'naive_grad_bytes': 0}
+    stats = {'forward_bytes': planned, 'naive_bytes': naive, 'inplace': len(inplace),
+             'grad_bytes': 0, 'naive_grad_bytes': 0}
+    if pool is not None:
+        stats['pool_bytes'] = pool.total
+    return bufs, stats
 
 
-def allocate_grads(graph, shapes, types, plan, xp, share=True):
+def allocate_grads(graph, shapes, types, plan, xp, share=True, pool=None):
     """Gradient buffers of intermediate values (entry id -> zeros), sharing storage between
-    gradients whose backward lifetimes do not overlap."""
+    gradients whose backward lifetimes do not overlap (and with other executors' values
+    through `pool`, a SharedPool, after the same executor's `allocate`)."""
     # lifetime in backward-step order: from its first writer to its producer's step
     step_of_node = {s.node: k for k, s in enumerate(plan.steps)}
     first = {}
@@ -160,7 +220,8 @@ def allocate_grads(graph, shapes, types, plan, xp, share=True):
             if t is not None and t.kind == 'entry':
                 first.setdefault(t.entry, k)
     out = {}
-    pool = _Pool(xp)
+    shared = pool
+    pool = _Pool(xp, shared)
     events = []
     for e in sorted(plan.grad_entries):
         node = _producer(graph, e)
@@ -168,6 +229,7 @@ def allocate_grads(graph, shapes, types, plan, xp, share=True):
         end = step_of_node.get(node, len(plan.steps))
         events.append((start if start is not None else -1, end, e))
     live = []
+    views = []
     naive = 0
     for start, end, e in sorted(events, key=lambda x: (x[0], x[2])):
         dtype = np.dtype(types[e] if types[e] is not None else np.float32)
@@ -183,9 +245,14 @@ def allocate_grads(graph, shapes, types, plan, xp, share=True):
             out[e] = xp.zeros(shapes[e], dtype=dtype)
             continue
         idx = pool.take(nbytes)
-        out[e] = pool.view(idx, shapes[e], dtype)
+        views.append((e, idx, shapes[e], dtype))
         live.append((end, idx))
+    pool.materialize()
+    for e, idx, shape, dtype in views:
+        out[e] = pool.view(idx, shape, dtype)
     out_stats = {'grad_bytes': pool.total, 'naive_grad_bytes': naive}
+    if shared is not None:
+        out_stats['pool_bytes'] = shared.total
     return out, out_stats
 
 
