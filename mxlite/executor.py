@@ -11,7 +11,7 @@ from .base import MXNetError, did_you_mean, np_dtype
 from .context import Context
 from .graph import infer, memory
 from .graph.gradient import plan_backward
-from .graph.ir import Graph
+from .graph.ir import Graph, describe_users
 from .ndarray.ndarray import NDArray
 from .ops.registry import OpContext
 
@@ -33,7 +33,7 @@ def assign_grads(targets, grads):
             np.add(dst, gval, out=dst, casting='unsafe')
 
 
-def _as_list(what, value, names, allow_none):
+def _as_list(what, value, names, allow_none, graph=None):
     """A list/dict/None of arrays -> list aligned with `names` (None where absent)."""
     if value is None:
         return [None] * len(names)
@@ -53,8 +53,9 @@ def _as_list(what, value, names, allow_none):
     for n, a in zip(names, out):
         if a is None:
             if not allow_none:
-                raise MXNetError("bind: %s: no array given for '%s'; every one of %s needs "
-                                 "an NDArray" % (what, n, ', '.join(names)))
+                users = describe_users(graph, n) if graph is not None else ''
+                raise MXNetError("bind: %s: no array given for '%s'%s; every one of %s "
+                                 "needs an NDArray" % (what, n, users, ', '.join(names)))
         elif not isinstance(a, NDArray):
             raise TypeError("bind: %s['%s'] must be an NDArray, got %s"
                             % (what, n, type(a).__name__))
@@ -113,9 +114,9 @@ class Executor:
         arg_names = graph.arg_names()
         aux_names = graph.aux_names()
         self._arg_names, self._aux_names = arg_names, aux_names
-        self.arg_arrays = _as_list('args', args, arg_names, False)
+        self.arg_arrays = _as_list('args', args, arg_names, False, graph)
         self.grad_arrays = _as_list('args_grad', args_grad, arg_names, True)
-        self.aux_arrays = _as_list('aux_states', aux_states, aux_names, False)
+        self.aux_arrays = _as_list('aux_states', aux_states, aux_names, False, graph)
         self._grad_req = _grad_reqs(grad_req, arg_names, self.grad_arrays)
         for n, a, g in zip(arg_names, self.arg_arrays, self.grad_arrays):
             if g is not None and g.shape != a.shape:
@@ -365,9 +366,11 @@ def simple_bind(symbol, ctx, grad_req='write', type_dict=None, group2ctx=None,
     undecided = [n for n, s in zip(arg_names + aux_names, arg_shapes + aux_shapes)
                  if s == () and n not in shapes]
     if undecided:
+        graph = Graph(symbol._entries)
         raise MXNetError('simple_bind: cannot infer the shapes of %s from the given shapes %s; '
                          'pass them as keyword arguments (name=shape)'
-                         % (', '.join(undecided), shapes))
+                         % (', '.join("'%s'%s" % (n, describe_users(graph, n))
+                                      for n in undecided), shapes))
     type_dict = {k: np_dtype(v) for k, v in (type_dict or {}).items()}
     arg_types, _, aux_types = symbol.infer_type_partial(**type_dict)
     ctx = Context(ctx)
@@ -375,6 +378,10 @@ def simple_bind(symbol, ctx, grad_req='write', type_dict=None, group2ctx=None,
     if isinstance(grad_req, str):
         reqs = {n: grad_req for n in arg_names}
     elif isinstance(grad_req, dict):
+        unknown = [k for k in grad_req if k not in arg_names]
+        if unknown:
+            raise MXNetError("simple_bind: grad_req names '%s', which is not an argument%s"
+                             % (unknown[0], did_you_mean(unknown[0], arg_names)))
         reqs = {n: grad_req.get(n, 'null') for n in arg_names}
     else:
         reqs = dict(zip(arg_names, grad_req))

@@ -338,11 +338,6 @@ def initializer_name_in_init_params():
 
 
 # ---------------------------------------------------------------------- the table
-NO_LINE_PARAMS = ('parameter errors from Operator.parse_params (mxlite/ops/registry.py), '
-                  'raised while mx.sym.<Op> builds the node, name the op and node but not '
-                  "the user's line")
-BIND_NO_NODE = ('bind/simple_bind (mxlite/executor.py) name the missing argument but not '
-                'the operator and node that consume it, nor the line that created them')
 
 TABLE = [
     row('fc_weight', fc_weight_mismatch, MXNetError,
@@ -371,26 +366,19 @@ TABLE = [
     row('softmax_label', softmax_label_length, MXNetError,
         ["SoftmaxOutput 'softmax'", "'label'", '(4,)', 'expected (5,)']),
     row('dropout_p_range', dropout_p_out_of_range, MXNetError,
-        ["Dropout 'drop'", "'p'", '1.5'], line=NO_LINE_PARAMS,
-        xfail="Dropout's p has no range check (mxlite/ops/dropout.py declares Float(0.5) "
-              'without bounds; MXNet 1.9.1 bounds p to [0, 1]): p=1.5 binds and runs, '
-              'silently producing zeros'),
+        ["Dropout 'drop'", "'p'", '1.5']),
     row('dropout_mode', dropout_mode_typo, MXNetError,
-        ["Dropout 'drop'", "'mode'", "'alwayz'", "did you mean 'always'"],
-        line=NO_LINE_PARAMS),
+        ["Dropout 'drop'", "'mode'", "'alwayz'", "did you mean 'always'"]),
     row('activation_value', activation_bad_value, MXNetError,
-        ["Activation 'act'", "'act_type'", "'rleu'", "did you mean 'relu'"],
-        line=NO_LINE_PARAMS),
+        ["Activation 'act'", "'act_type'", "'rleu'", "did you mean 'relu'"]),
     row('leaky_relu_float', leaky_relu_bad_float, MXNetError,
-        ["LeakyReLU 'lrelu'", "'slope'", "'abc'", 'float'], line=NO_LINE_PARAMS),
+        ["LeakyReLU 'lrelu'", "'slope'", "'abc'", 'float']),
     row('param_typo', param_name_typo, MXNetError,
-        ["FullyConnected 'fc'", "'num_hiden'", "did you mean 'num_hidden'"],
-        line=NO_LINE_PARAMS),
-    row('bind_missing', bind_missing_argument, MXNetError, ['bind', "'fc_bias'"],
-        line=BIND_NO_NODE, missing=(BIND_NO_NODE, ["FullyConnected 'fc'"])),
+        ["FullyConnected 'fc'", "'num_hiden'", "did you mean 'num_hidden'"]),
+    row('bind_missing', bind_missing_argument, MXNetError,
+        ['bind', "'fc_bias'", "FullyConnected 'fc'"]),
     row('simple_bind_missing', simple_bind_missing_shape, MXNetError,
-        ['simple_bind', 'data'],
-        line=BIND_NO_NODE, missing=(BIND_NO_NODE, ["FullyConnected 'fc'"])),
+        ['simple_bind', 'data', "FullyConnected 'fc'"]),
     row('bind_typo', bind_argument_typo, MXNetError,
         ["'dat'", "did you mean 'data'"], line=False),
     row('bind_grad_typo', bind_grad_typo, MXNetError,
@@ -402,10 +390,7 @@ TABLE = [
     row('simple_bind_typo', simple_bind_shape_typo, MXNetError,
         ["'dta'", "did you mean 'data'"], line=False),
     row('simple_bind_grad_req_typo', simple_bind_grad_req_typo, MXNetError,
-        ["'fc_wieght'", "did you mean 'fc_weight'"], line=False,
-        xfail='simple_bind accepts a grad_req dict key that is not an argument '
-              '(mxlite/executor.py) and silently leaves the intended argument with the '
-              'default request'),
+        ["'fc_wieght'", "did you mean 'fc_weight'"], line=False),
     row('forward_typo', forward_argument_typo, MXNetError,
         ['forward', "'dta'", "did you mean 'data'"], line=False),
     row('dtype_type_dict', dtype_mismatch_type_dict, MXNetError,
@@ -424,16 +409,9 @@ TABLE = [
                  "the CustomOp's forward and names the mx.nd call and its line, but not the "
                  'graph node being run', ["Custom 'myloss'"])),
     row('module_label_bind', module_label_shape_at_bind, MXNetError,
-        ["SoftmaxOutput 'softmax'", "'softmax_label'", '(4,)', '(5,)'],
-        xfail='Module.bind with label_shapes (4,) for a batch of 5 binds silently: '
-              'module/executor_group.py _bind_one replaces every input\'s batch axis by '
-              "the data's (MXNet 1.9.1 asserts that all inputs have the same batch size)"),
+        ["SoftmaxOutput 'softmax'", "'softmax_label'", '(4,)', '(5,)']),
     row('module_label_forward', module_label_wrong_length_forward, MXNetError,
-        ['label', '(4,)', '(5,)'],
-        line='module/executor_group.py _load does not name the node consuming the label',
-        missing=('module/executor_group.py _load says "label array" without the input '
-                 'name or the operator/node consuming it',
-                 ["'softmax_label'", "SoftmaxOutput 'softmax'"])),
+        ['label', '(4,)', '(5,)', "'softmax_label'", "SoftmaxOutput 'softmax'"]),
     row('iterator_label', iterator_label_wrong_length, ValueError,
         ["'softmax_label'", '9', '10'], line=False),
     row('update_first', update_before_init_optimizer, MXNetError,
@@ -449,10 +427,7 @@ TABLE = [
     row('initializer_name', unknown_initializer, MXNetError,
         ['xavierr', "did you mean 'xavier'"], line=False),
     row('initializer_name_module', initializer_name_in_init_params, (MXNetError, TypeError),
-        ['xavierr'], line=False,
-        xfail="Module.init_params(initializer='xavierr') calls the string and fails with "
-              "\"'str' object is not callable\" (mxlite/module/module.py; MXNet 1.9.1 fails "
-              'the same way) instead of naming the initializer'),
+        ['xavierr', "did you mean 'xavier'"], line=False),
 ]
 
 

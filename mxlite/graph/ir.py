@@ -152,3 +152,17 @@ class Graph:
             for slot, (src, k) in enumerate(n.inputs):
                 users[self.entry(src, k)].append((i, slot))
         return users
+
+
+def describe_users(graph, var_name):
+    """"used by FullyConnected 'fc' (created at x.py:3)" for error messages, or ''."""
+    users = []
+    for node in graph.nodes:
+        if node.op is None:
+            continue
+        names = node.input_names()
+        for slot, (src, _) in enumerate(node.inputs):
+            if src.op is None and src.name == var_name:
+                label = names[slot] if slot < len(names) else 'input %d' % slot
+                users.append("input '%s' of %s" % (label, node.where()))
+    return ' (the %s)' % '; '.join(users) if users else ''

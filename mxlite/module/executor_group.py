@@ -53,6 +53,15 @@ class DataParallelExecutorGroup:
         self.data_names = [n for n, _, _ in self.data_shapes]
         self.label_names = [n for n, _, _ in self.label_shapes]
         self.batch_size = self.data_shapes[0][1][0]
+        for name, shape, _ in self.data_shapes + self.label_shapes:
+            if shape and shape[0] != self.batch_size:
+                from ..graph.ir import Graph, describe_users
+                raise MXNetError(
+                    "bind: '%s' has shape %s but the batch size is %d (from '%s' %s), so "
+                    "expected %s%s; all inputs need the same batch size" % (
+                        name, shape, self.batch_size, self.data_shapes[0][0],
+                        self.data_shapes[0][1], (self.batch_size,) + tuple(shape[1:]),
+                        describe_users(Graph(symbol._entries), name)))
         self.slices = split_batch(self.batch_size, workload)
         self._grad_req = self._grad_reqs(grad_req)
         self.execs = []
@@ -104,19 +113,22 @@ class DataParallelExecutorGroup:
 
     # ------------------------------------------------------------------ running
     def _load(self, targets, sources, what):
+        names = self.data_names if what == 'data' else self.label_names
         if len(sources) != len(targets):
             raise MXNetError('the batch has %d %s arrays but the module was bound with %d (%s)'
                              % (len(sources), what, len(targets),
                                 ', '.join(self.data_names if what == 'data'
                                           else self.label_names)))
-        for per_ctx, src in zip(targets, sources):
+        for name, per_ctx, src in zip(names, targets, sources):
             data = src._data if isinstance(src, NDArray) else np.asarray(src)
             for sl, dst in per_ctx:
                 part = data[sl] if len(per_ctx) > 1 else data
                 if part.shape != dst.shape:
-                    raise MXNetError('%s array has shape %s but the module is bound to %s; '
-                                     'bind (or reshape) with the new shape'
-                                     % (what, tuple(data.shape), dst.shape))
+                    from ..graph.ir import Graph, describe_users
+                    raise MXNetError("%s array '%s' has shape %s but the module is bound to %s%s;"
+                                     " bind (or reshape) with the new shape"
+                                     % (what, name, tuple(data.shape), dst.shape,
+                                        describe_users(Graph(self.symbol._entries), name)))
                 np.copyto(dst._data, part, casting='unsafe')
 
     def forward(self, data_batch, is_train=None):

@@ -186,6 +186,9 @@ class Module(BaseModule):
         assert self.binded, 'call bind before initializing the parameters'
         if initializer is None and arg_params is None and aux_params is None:
             initializer = Uniform(0.01)
+        if isinstance(initializer, str):  # a name such as 'xavier' (errors suggest names)
+            from ..initializer import create as create_initializer
+            initializer = create_initializer(initializer)
         self._check_extra(arg_params, self._param_names, 'arg_params', allow_extra)
         self._check_extra(aux_params, self._aux_names, 'aux_params', allow_extra)
         if self._arg_params is None:

@@ -33,7 +33,8 @@ class Dropout(Operator):
     """
     name = 'Dropout'
     params = {
-        'p': Float(0.5, doc='Fraction of the input that gets dropped out during training.'),
+        'p': Float(0.5, doc='Fraction of the input that gets dropped out during training.',
+                   low=0.0, high=1.0),
         'mode': Enum(('always', 'training'), 'training',
                      doc="Whether to only turn on dropout during training or always."),
         'axes': Shape((), doc='Axes for variational dropout kernel.'),

@@ -91,22 +91,35 @@ class IntOrNone(Int):
 
 
 class Float(Param):
+    """A float, optionally bounded to [low, high] (Dropout's p)."""
     kind = 'float'
 
+    def __init__(self, default=REQUIRED, doc='', low=None, high=None):
+        super().__init__(default, doc)
+        self.low, self.high = low, high
+        if low is not None or high is not None:
+            self.kind = 'float in [%s, %s]' % (low, high)
+
+    def _bounded(self, value):
+        if (self.low is not None and value < self.low) or \
+                (self.high is not None and value > self.high):
+            raise ValueError('expected a value in [%s, %s]' % (self.low, self.high))
+        return value
+
     def from_str(self, text):
-        return float(text)
+        return self._bounded(float(text))
 
     def from_value(self, value):
         if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
             raise ValueError('expected a number')
-        return float(value)
+        return self._bounded(float(value))
 
 
 class FloatOrNone(Float):
     kind = 'float or None'
 
     def from_str(self, text):
-        return None if text in ('None', '') else float(text)
+        return None if text in ('None', '') else super().from_str(text)
 
     def from_value(self, value):
         return None if value is None else super().from_value(value)

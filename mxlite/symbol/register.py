@@ -16,8 +16,12 @@ def make_function(op, public_name):
     def fn(*args, name=None, attr=None, **kwargs):
         pos, kw, values = split_call(op, args, kwargs, Symbol)
         str_attrs = attrs_to_strings(values)
-        p = op.parse_params(str_attrs, name)
         name = NameManager.current().get(name, hint)
+        line = caller_line()
+        try:
+            p = op.parse_params(str_attrs, name)
+        except MXNetError as exc:
+            raise type(exc)('%s (created at %s)' % (exc, line) if line else str(exc)) from None
         ordered, names = order_inputs(op, p, pos, kw, name)
         inputs = []
         for input_name, sym in zip(names, ordered):
@@ -32,7 +36,7 @@ def make_function(op, public_name):
                 inputs.append(sym._entries[0])
         node_attrs = AttrScope.current().get(attr)
         node_attrs.update(str_attrs)
-        node = Node(op, name, node_attrs, inputs, user_line=caller_line())
+        node = Node(op, name, node_attrs, inputs, user_line=line)
         node._params = p
         return Symbol([(node, k) for k in range(op.num_visible_outputs(p))])
 
