@@ -13,6 +13,22 @@ def _nbytes(shape, dtype):
     return int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
 
 
+MATCH_RANGE = 16  # as MXNET_EXEC_MATCH_RANGE: blocks within 16x of a request may serve it
+
+
+def match_block(free, nbytes):
+    """MXNet's allocator rule over free (size, id) pairs: the smallest block at least
+    `nbytes` and at most 16x larger; else the largest smaller block down to nbytes/16,
+    which the caller grows (planning happens before allocation, so growing is free)."""
+    larger = [(size, i) for size, i in free if nbytes <= size <= nbytes * MATCH_RANGE]
+    if larger:
+        return min(larger)[1]
+    smaller = [(size, i) for size, i in free if nbytes / MATCH_RANGE <= size < nbytes]
+    if smaller:
+        return max(smaller)[1]
+    return None
+
+
 class _Pool:
     """Blocks of raw storage handed out by best fit and taken back when values die.
 
@@ -27,14 +43,10 @@ class _Pool:
         self.blocks = None    # raw uint8 arrays, after materialize()
 
     def take(self, nbytes):
-        best = None
-        for idx in self.free:
-            size = self.sizes[idx]
-            if size >= nbytes and (best is None or size < self.sizes[best]):
-                best = idx
-        # a free block far larger than needed is left for a bigger value
-        if best is not None and self.sizes[best] <= max(4 * nbytes, nbytes + 4096):
+        best = match_block([(self.sizes[i], i) for i in self.free], nbytes)
+        if best is not None:
             self.free.remove(best)
+            self.sizes[best] = max(self.sizes[best], int(nbytes))  # grow a smaller block
             return best
         self.sizes.append(max(int(nbytes), 1))
         return len(self.sizes) - 1
@@ -144,13 +156,11 @@ def plan_storage(graph, shapes, types, pinned, share=True):
                         inplace.append((e, src))
                         break
                 if sid is None:
-                    best = None
-                    for j, (size, cand) in enumerate(free):
-                        if size >= nbytes and size <= max(4 * nbytes, nbytes + 4096) and (
-                                best is None or size < free[best][0]):
-                            best = j
+                    best = match_block([(sizes[cand], cand) for _, cand in free], nbytes)
                     if best is not None:
-                        sid = free.pop(best)[1]
+                        free[:] = [item for item in free if item[1] != best]
+                        sid = best
+                        sizes[sid] = max(sizes[sid], nbytes)  # grow a smaller block
             if sid is None:
                 sid = fresh(nbytes)
             storage[e] = sid
@@ -166,13 +176,18 @@ def plan_storage(graph, shapes, types, pinned, share=True):
 
 
 def pinned_for_backward(graph, backward_plan):
-    """Entries backward reads: inputs and outputs of every node that runs backward."""
+    """Entries backward reads: the inputs and/or outputs of each node that runs backward,
+    as its op declares (backward_uses_inputs / backward_uses_outputs). A kernel may still
+    look at the shape of an unpinned value: its view keeps shape and dtype."""
     pinned = set()
     if backward_plan is None:
         return pinned
     for step in backward_plan.steps:
-        pinned.update(graph.input_entries(step.node))
-        pinned.update(graph.output_entries(step.node))
+        op = graph.nodes[step.node].op
+        if op.backward_uses_inputs:
+            pinned.update(graph.input_entries(step.node))
+        if op.backward_uses_outputs:
+            pinned.update(graph.output_entries(step.node))
     return pinned
 
 
@@ -228,7 +243,7 @@ def allocate_grads(graph, shapes, types, plan, xp, share=True, pool=None):
         start = -1 if e in plan.head_needs_grad else first.get(e)
         end = step_of_node.get(node, len(plan.steps))
         events.append((start if start is not None else -1, end, e))
-    live = []
+    live = {}       # entry -> (last backward step reading it, block index)
     views = []
     naive = 0
     for start, end, e in sorted(events, key=lambda x: (x[0], x[2])):
@@ -236,17 +251,19 @@ def allocate_grads(graph, shapes, types, plan, xp, share=True, pool=None):
         nbytes = _nbytes(shapes[e], dtype)
         naive += nbytes
         if share:
-            for item in list(live):
-                if item[0] < start:
-                    pool.give(item[1])
-                    live.remove(item)
+            for key, (last, idx) in list(live.items()):
+                if last < start:
+                    pool.give(idx)
+                    del live[key]
         # a gradient nobody writes must read as zeros: give it its own block
         if first.get(e) is None and e not in plan.head_needs_grad:
             out[e] = xp.zeros(shapes[e], dtype=dtype)
             continue
-        idx = pool.take(nbytes)
+        idx = _grad_inplace(graph, plan, start, e, live, shapes, types) if share else None
+        if idx is None:
+            idx = pool.take(nbytes)
         views.append((e, idx, shapes[e], dtype))
-        live.append((end, idx))
+        live[e] = (end, idx)
     pool.materialize()
     for e, idx, shape, dtype in views:
         out[e] = pool.view(idx, shape, dtype)
@@ -254,6 +271,33 @@ def allocate_grads(graph, shapes, types, plan, xp, share=True, pool=None):
     if shared is not None:
         out_stats['pool_bytes'] = shared.total
     return out, out_stats
+
+
+def _grad_inplace(graph, plan, step, e, live, shapes, types):
+    """The block of the output gradient that gradient `e` may overwrite at `step`, or None.
+
+    Only for a step with one input gradient, of an op whose forward may run in place
+    (Activation, Flatten, Dropout, scalar ops ...): its kernel returns the new gradient
+    before it is written, and the output gradient is dead after this step.
+    """
+    if step < 0:
+        return None
+    item = plan.steps[step]
+    targets = [t for t in item.targets if t is not None]
+    if len(targets) != 1 or targets[0].kind != 'entry' or targets[0].entry != e \
+            or targets[0].mode != 'write':
+        return None
+    node = graph.nodes[item.node]
+    slot = item.targets.index(targets[0])
+    outs = graph.output_entries(item.node)
+    for in_slot, out_slot in node.op.inplace:
+        if in_slot != slot or out_slot >= len(outs):
+            continue
+        o = outs[out_slot]
+        if o in live and live[o][0] == step and shapes[o] == shapes[e] and \
+                types[o] == types[e]:
+            return live.pop(o)[1]
+    return None
 
 
 def _producer(graph, e):

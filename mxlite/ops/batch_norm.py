@@ -104,6 +104,8 @@ class BatchNorm(Operator):
     auto_var_attrs = {'moving_mean': {'__init__': '["zero", {}]'},
                       'moving_var': {'__init__': '["one", {}]'}}
     backward_uses_outputs = False   # mean and inverse std are kept in ctx.state
+    # the kernel reads each element before writing it: inference may run in place
+    inplace = ((0, 0),)
 
     def list_arguments(self, p):
         return ['data', 'gamma', 'beta']

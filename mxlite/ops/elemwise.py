@@ -121,8 +121,8 @@ def _make_binary(fn, base, name, aliases):
         'doc': '%s of lhs and rhs, elementwise%s.' % (
             fn, ' with broadcasting' if base is _BroadcastBinary else ''),
     })
-    if fn in ('add', 'sub'):  # these gradients read neither inputs' values nor the output
-        cls.backward_uses_outputs = False
+    if fn in ('add', 'sub'):  # these gradients read only the inputs' shapes and dtypes
+        cls.backward_uses_inputs = False
     if fn not in ('power', 'hypot'):
         cls.backward_uses_outputs = False
     register(cls)
