@@ -150,7 +150,7 @@ class Executor:
             var_arrays[n] = a._data
         reqs = dict(zip(self._arg_names, self._grad_req))
         self._backward_plan = plan_backward(g, reqs)
-        self._buffers, self._plan_stats = memory.allocate(
+        self._buffers, self._grad_buffers, self._plan_stats = memory.allocate(
             g, shapes, types, var_arrays, self._backward_plan, xp, pool=self._mem_pool)
         bufs = self._buffers
         self._states = [dict() if n.op is not None else None for n in g.nodes]
@@ -173,10 +173,7 @@ class Executor:
         g = self._graph
         bufs = self._buffers
         grad_of_arg = dict(zip(self._arg_names, self.grad_arrays))
-        gbufs, grad_stats = memory.allocate_grads(g, self._shapes, self._types, bp,
-                                                  self._ctx.xp, pool=self._mem_pool)
-        self._plan_stats.update(grad_stats)
-        self._grad_buffers = gbufs
+        gbufs = self._grad_buffers
         steps = []
         for item in bp.steps:
             i = item.node

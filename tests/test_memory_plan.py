@@ -27,32 +27,42 @@ def random_graph(rng, n_nodes, n_vars=3):
     return mx.sym.Group(heads)
 
 
-def check_no_overlap(graph, storage, pinned, inplace):
+def forward_lifetimes(graph):
+    """Independent of the planner: first and last forward step of each op output."""
     n = len(graph.nodes)
     born, last = {}, {}
     for i, node in enumerate(graph.nodes):
+        if node.op is None:
+            continue
         for e in graph.output_entries(i):
             born[e] = i
             last.setdefault(e, i)
         for e in graph.input_entries(i):
-            last[e] = max(last.get(e, -1), i)
-    for e in list(graph.heads) + list(pinned):
-        last[e] = n
-    allowed = set(inplace)
-    by_sid = {}
-    for e, sid in enumerate(storage):
-        if sid is not None:
-            by_sid.setdefault(sid, []).append(e)
-    for entries in by_sid.values():
-        for a in entries:
-            for b in entries:
-                if born[a] >= born[b] or a == b:
+            if e in born:
+                last[e] = max(last[e], i)
+    for e in graph.heads:
+        if e in born:
+            last[e] = n
+    return born, last
+
+
+def check_no_overlap(plan, lifetime):
+    allowed = set(plan.inplace)
+    by_block = {}
+    for key, block in plan.storage.items():
+        by_block.setdefault(block, []).append(key)
+    for keys in by_block.values():
+        for a in keys:
+            for b in keys:
+                if a == b or lifetime[a][0] > lifetime[b][0] or \
+                        (lifetime[a][0] == lifetime[b][0] and a >= b):
                     continue
-                # a is born first; b may only take the storage once a is dead, or in place
-                # at the very step that reads a for the last time
-                ok = born[b] > last[a] or (born[b] == last[a] and (b, a) in allowed)
-                assert ok, ('entries %d and %d share storage while both live (%d-%d, %d-%d)'
-                            % (a, b, born[a], last[a], born[b], last[b]))
+                # a is born first; b may take the block once a is dead, or in place at
+                # the very step that reads a for the last time
+                ok = lifetime[b][0] > lifetime[a][1] or \
+                    (lifetime[b][0] == lifetime[a][1] and (b, a) in allowed)
+                assert ok, ('%s and %s share a block while both live (%s, %s)'
+                            % (a, b, lifetime[a], lifetime[b]))
 
 
 @pytest.mark.parametrize('seed', range(25))
@@ -65,24 +75,31 @@ def test_random_graphs_never_share_live_values(seed, training):
     types = infer_types(graph, {n: np.float32 for n in sym.list_arguments()})
     reqs = {n: ('write' if training else 'null') for n in sym.list_arguments()}
     bp = plan_backward(graph, reqs)
-    pinned = memory.pinned_for_backward(graph, bp)
-    storage, _, inplace = memory.plan_storage(graph, shapes, types, pinned)
-    check_no_overlap(graph, storage, pinned, inplace)
-    # and the numbers agree with an unshared run
-    args = {n: mx.nd.array(rng.randn(3, 4)) for n in sym.list_arguments()}
-    grads = {n: mx.nd.zeros((3, 4)) for n in args} if training else None
-    ex = sym.bind(mx.cpu(), args, args_grad=grads)
-    outs = [o.asnumpy().copy() for o in ex.forward(is_train=training)]
-    ref = []
-    for i, head in enumerate(sym):
-        own = {n: args[n] for n in head.list_arguments()}
-        ref.append(head.bind(mx.cpu(), own).forward()[0].asnumpy())
-    for o, r in zip(outs, ref):
-        np.testing.assert_allclose(o, r, rtol=1e-6)
-    if training:
-        ex.backward([mx.nd.ones(o.shape) for o in outs])
-        for name, g in grads.items():
-            assert np.isfinite(g.asnumpy()).all()
+    plan = memory.plan_memory(graph, shapes, types, bp)
+    if not training:  # lifetimes computed here, not by the planner
+        born, last = forward_lifetimes(graph)
+        check_no_overlap(plan, {('v', e): (born[e], last[e]) for e in born})
+    check_no_overlap(plan, plan.lifetime)
+    # and the numbers agree with an unshared run, forward and backward
+    args = {n: rng.randn(3, 4) for n in sym.list_arguments()}
+    results = []
+    for share in (True, False):
+        old = memory.plan_memory
+        if not share:
+            memory.plan_memory = lambda g, s, t, b=None, share=True: old(g, s, t, b, False)
+        try:
+            grads = {n: mx.nd.zeros((3, 4)) for n in args} if training else None
+            ex = sym.bind(mx.cpu(), {n: mx.nd.array(v) for n, v in args.items()},
+                          args_grad=grads)
+            outs = [o.asnumpy().copy() for o in ex.forward(is_train=training)]
+            if training:
+                ex.backward([mx.nd.ones(o.shape) for o in outs])
+                outs += [grads[n].asnumpy() for n in sorted(grads)]
+        finally:
+            memory.plan_memory = old
+        results.append(outs)
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
 
 
 def test_inference_plan_is_smaller_than_naive():

@@ -40,7 +40,8 @@ PICTURES = {
 def render(name):
     """The SVG text of picture `name`."""
     make, options = PICTURES[name]
-    sym, shape = make()
+    with mx.name.NameManager():  # auto names (_mul0, _plus0) independent of earlier code
+        sym, shape = make()
     page = mx.viz.plot_network_html(sym, title=name[:-4], shape=shape, **options)
     return re.search(r'<svg.*</svg>', page, re.S).group(0) + '\n'
 
