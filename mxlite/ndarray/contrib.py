@@ -19,7 +19,7 @@ import sys as _sys
 import numpy as _np
 
 from ..base import MXNetError
-from ..ops import registry as _registry
+from .._namespace import populate_prefixed as _populate_prefixed
 from .ndarray import NDArray
 from .register import make_function as _make_function
 
@@ -133,16 +133,4 @@ def cond(pred, then_func, else_func):
     return then_func() if bool(pred.asscalar()) else else_func()
 
 
-def _populate(namespace):
-    names = []
-    for key, op in sorted(_registry.all_ops().items()):
-        if key.startswith(PREFIX) and op.name == key:
-            short = key[len(PREFIX):]
-            fn = _make_function(op, short)
-            fn.__module__ = namespace.__name__
-            setattr(namespace, short, fn)
-            names.append(short)
-    return names
-
-
-__all__ += _populate(_sys.modules[__name__])
+__all__ += _populate_prefixed(_sys.modules[__name__], _make_function, PREFIX)

@@ -6,9 +6,11 @@ samples per element. Every stream comes from the context's Generator, so
 ``mx.random.seed(n)`` makes the draws reproducible.
 """
 import numbers
+import sys
 
 import numpy as np
 
+from .._namespace import populate_prefixed
 from ..base import MXNetError
 from ..context import Context, current_context
 from ..ops import registry
@@ -16,9 +18,7 @@ from .ndarray import NDArray
 from .register import invoke, make_function
 
 __all__ = ['uniform', 'normal', 'randn', 'poisson', 'exponential', 'gamma', 'multinomial',
-           'negative_binomial', 'generalized_negative_binomial', 'shuffle', 'randint',
-           'exponential_like', 'gamma_like', 'generalized_negative_binomial_like',
-           'negative_binomial_like', 'normal_like', 'poisson_like', 'uniform_like']
+           'negative_binomial', 'generalized_negative_binomial', 'shuffle', 'randint']
 
 _NUMBERS = (numbers.Number, np.generic)
 
@@ -232,16 +232,5 @@ def randint(low, high, shape=None, dtype=None, ctx=None, out=None, **kwargs):
     return _helper('randint', [low, high], shape, dtype, ctx, out, kwargs)
 
 
-def _like(dist):
-    fn = make_function(registry.get('_random_%s_like' % dist), dist + '_like')
-    fn.__module__ = __name__
-    return fn
-
-
-uniform_like = _like('uniform')
-normal_like = _like('normal')
-gamma_like = _like('gamma')
-exponential_like = _like('exponential')
-poisson_like = _like('poisson')
-negative_binomial_like = _like('negative_binomial')
-generalized_negative_binomial_like = _like('generalized_negative_binomial')
+# `_random_<d>_like` ops: samples shaped like their input, e.g. normal_like(x)
+__all__ += populate_prefixed(sys.modules[__name__], make_function, '_random_', '_like')

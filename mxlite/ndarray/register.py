@@ -111,11 +111,3 @@ def _doc(op):
             lines.append('    ' + spec.doc)
     return '\n'.join(lines)
 
-
-def populate(namespace, internal_namespace):
-    """Put every operator into mx.nd (public names) and mx.nd._internal (all names)."""
-    for key, op in registry.all_ops().items():
-        fn = make_function(op, key)
-        setattr(internal_namespace, key, fn)
-        if not key.startswith('_') and not op.hidden and key not in namespace.__dict__:
-            setattr(namespace, key, fn)

@@ -9,8 +9,9 @@ sys.modules[_internal.__name__] = _internal
 
 
 def _populate():
-    from .register import populate
-    populate(sys.modules[__name__], _internal)
+    from .._namespace import populate
+    from .register import make_function
+    populate(sys.modules[__name__], _internal, make_function)
 
 
 _populate()

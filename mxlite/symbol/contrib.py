@@ -17,7 +17,7 @@ import sys as _sys
 
 import numpy as _np
 
-from ..ops import registry as _registry
+from .._namespace import populate_prefixed as _populate_prefixed
 from .register import make_function as _make_function
 
 __all__ = ['isinf', 'isnan', 'isfinite']
@@ -50,16 +50,4 @@ def isfinite(data):
     return broadcast_logical_and(data == data, _abs(data) != _np.inf)
 
 
-def _populate(namespace):
-    names = []
-    for key, op in sorted(_registry.all_ops().items()):
-        if key.startswith(PREFIX) and op.name == key:
-            short = key[len(PREFIX):]
-            fn = _make_function(op, short)
-            fn.__module__ = namespace.__name__
-            setattr(namespace, short, fn)
-            names.append(short)
-    return names
-
-
-__all__ += _populate(_sys.modules[__name__])
+__all__ += _populate_prefixed(_sys.modules[__name__], _make_function, PREFIX)

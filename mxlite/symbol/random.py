@@ -20,6 +20,7 @@ import sys
 
 import numpy as np
 
+from .._namespace import populate_prefixed
 from ..base import MXNetError
 from ..ops import registry
 from .register import make_function
@@ -174,17 +175,5 @@ def randint(low, high, shape=None, dtype=None, **kwargs):
     return _helper('randint', [low, high], shape, dtype, kwargs)
 
 
-def _likes(namespace):
-    # `_random_<d>_like` ops: samples shaped like their input, e.g. normal_like(x)
-    names = []
-    for key, op in sorted(registry.all_ops().items()):
-        if key.startswith('_random_') and key.endswith('_like') and op.name == key:
-            short = key[len('_random_'):]
-            fn = make_function(op, short)
-            fn.__module__ = namespace.__name__
-            setattr(namespace, short, fn)
-            names.append(short)
-    return names
-
-
-__all__ += _likes(sys.modules[__name__])
+# `_random_<d>_like` ops: samples shaped like their input, e.g. normal_like(x)
+__all__ += populate_prefixed(sys.modules[__name__], make_function, '_random_', '_like')

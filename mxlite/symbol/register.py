@@ -3,7 +3,6 @@ from ..attribute import AttrScope
 from ..base import MXNetError
 from ..graph.ir import Node, caller_line
 from ..name import NameManager
-from ..ops import registry
 from ..ops.calling import order_inputs, split_call
 from ..ops.registry import attrs_to_strings
 
@@ -46,10 +45,3 @@ def make_function(op, public_name):
     fn.__doc__ = _doc(op)
     return fn
 
-
-def populate(namespace, internal_namespace):
-    for key, op in registry.all_ops().items():
-        fn = make_function(op, key)
-        setattr(internal_namespace, key, fn)
-        if not key.startswith('_') and not op.hidden and key not in namespace.__dict__:
-            setattr(namespace, key, fn)
