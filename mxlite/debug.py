@@ -13,6 +13,7 @@ check or a monitor is on, so the check costs nothing when it is off.
 """
 import contextlib
 import os
+import threading
 
 import numpy as np
 
@@ -195,6 +196,9 @@ def _check_args(exe):
 
 
 # ---------------------------------------------------------------------- executor slow paths
+_running = threading.local()  # the graph node whose kernel is running
+
+
 def run_forward(exe, is_train):
     """Executor.forward when a monitor or the NaN check is on (see Executor.forward)."""
     from .ndarray.ndarray import NDArray
@@ -214,7 +218,11 @@ def run_forward(exe, is_train):
             for name, buf in zip(node.input_names(), ins):
                 monitor('%s_%s' % (node.name, name), NDArray(buf, ctx))
         octx.is_train = is_train
-        fwd(p, ins, outs, octx)
+        _running.node = node  # imperative checks inside the kernel (a CustomOp) name it
+        try:
+            fwd(p, ins, outs, octx)
+        finally:
+            _running.node = None
         if check:
             for k, (name, buf) in enumerate(zip(node.output_names(), outs)):
                 bad = _describe_bad(buf)
@@ -327,8 +335,11 @@ def _check_imperative(op, result):
                 found = registry.find(op)
                 name = found.name if found is not None else op
             line = caller_line()
-            raise NaNCheckError('NaN check: mx.nd.%s%s produced non-finite values in '
+            node = getattr(_running, 'node', None)
+            inside = ' while running %s' % node.where() if node is not None else ''
+            raise NaNCheckError('NaN check: mx.nd.%s%s%s produced non-finite values in '
                                 'output %d: %s'
-                                % (name, ' (called at %s)' % line if line else '', k, bad),
+                                % (name, ' (called at %s)' % line if line else '', inside,
+                                   k, bad),
                                 op=name, user_line=line, phase='forward',
                                 what='output %d' % k)

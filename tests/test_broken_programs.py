@@ -404,10 +404,7 @@ TABLE = [
     row('nan_custom_op', nan_in_custom_op_loss, MXNetError,
         ['NaN check', "Custom 'myloss'", 'forward', 'NaN']),
     row('nan_custom_op_nd', nan_in_custom_op_loss_nd, MXNetError,
-        ['NaN check', 'mx.nd.log', 'NaN'],
-        missing=("the imperative NaN check (mxlite/debug.py _check_imperative) fires inside "
-                 "the CustomOp's forward and names the mx.nd call and its line, but not the "
-                 'graph node being run', ["Custom 'myloss'"])),
+        ['NaN check', 'mx.nd.log', 'NaN', "Custom 'myloss'"]),
     row('module_label_bind', module_label_shape_at_bind, MXNetError,
         ["SoftmaxOutput 'softmax'", "'softmax_label'", '(4,)', '(5,)']),
     row('module_label_forward', module_label_wrong_length_forward, MXNetError,
@@ -463,13 +460,6 @@ def test_message_names_the_user_line(r):
     where = '%s:%d' % (THIS_FILE, _marked_line(program))
     msg = _message(r)
     assert where in msg, 'message lacks %s:\n%s' % (where, msg)
-
-
-@pytest.mark.parametrize('r', MISSING)
-def test_message_names_the_missing_parts(r):
-    msg = _message(r)
-    absent = [p for p in r.missing[1] if p not in msg]
-    assert not absent, 'message lacks %s:\n%s' % (absent, msg)
 
 
 def test_failed_bind_changes_nothing():
