@@ -15,7 +15,8 @@ import math
 
 import numpy as np
 
-from .base import Optimizer, _check_pair, _zeros_like, register
+from .base import (Optimizer, _add_decay, _check_pair, _ema, _ema_square, _zero_states,
+                   _zeros_like, register)
 
 __all__ = ['Adam', 'Adamax', 'Nadam', 'AdaGrad', 'AdaDelta', 'RMSProp', 'FTML', 'Ftrl',
            'FTRL', 'LAMB']
@@ -61,24 +62,17 @@ class Adam(Optimizer):
         self.lazy_update = lazy_update
 
     def create_state(self, index, weight):
-        return (_zeros_like(weight), _zeros_like(weight))   # mean, variance
+        return _zero_states(weight, 2)   # mean, variance
 
     def update(self, index, weight, grad, state):
-        _check_pair(self, index, weight, grad)
-        self._update_count(index)
-        lr, wd = self._get_lr(index), self._get_wd(index)
+        w, g, lr, wd = self._start(index, weight, grad)
         t = self._index_update_count[index]
         lr *= math.sqrt(1. - self.beta2 ** t) / (1. - self.beta1 ** t)
-        w, s = self._grad(index, weight, grad, wd, self._kernel_clip())
+        s = self._rescaled(w, g, self._kernel_clip(), wd)
         mean, var = state[0]._data, state[1]._data
         tmp = self._buf(1, w)
-        mean *= self.beta1
-        np.multiply(s, 1. - self.beta1, out=tmp)
-        mean += tmp
-        np.square(s, out=s)
-        s *= 1. - self.beta2
-        var *= self.beta2
-        var += s
+        _ema(mean, s, self.beta1, tmp)
+        _ema_square(var, s, self.beta2, s)   # s is not needed after this
         np.sqrt(var, out=s)
         s += self.epsilon
         np.divide(mean, s, out=s)
@@ -120,20 +114,15 @@ class Adamax(Optimizer):
         self.beta2 = beta2
 
     def create_state(self, index, weight):
-        return (_zeros_like(weight), _zeros_like(weight))   # mean, infinity norm
+        return _zero_states(weight, 2)   # mean, infinity norm
 
     def update(self, index, weight, grad, state):
-        _check_pair(self, index, weight, grad)
-        self._update_count(index)
-        lr, wd = self._get_lr(index), self._get_wd(index)
+        w, g, lr, wd = self._start(index, weight, grad)
         t = self._index_update_count[index]
         lr /= 1. - self.beta1 ** t
-        w, s = self._grad(index, weight, grad, wd, self._python_clip())
+        s = self._rescaled(w, g, self._python_clip(), wd)
         m, u = state[0]._data, state[1]._data
-        tmp = self._buf(1, w)
-        m *= self.beta1
-        np.multiply(s, 1. - self.beta1, out=tmp)
-        m += tmp
+        _ema(m, s, self.beta1, self._buf(1, w))
         u *= self.beta2
         np.abs(s, out=s)
         np.maximum(u, s, out=u)
@@ -188,27 +177,20 @@ class Nadam(Optimizer):
         self.m_schedule = 1.
 
     def create_state(self, index, weight):
-        return (_zeros_like(weight), _zeros_like(weight))   # mean, variance
+        return _zero_states(weight, 2)   # mean, variance
 
     def update(self, index, weight, grad, state):
-        _check_pair(self, index, weight, grad)
-        self._update_count(index)
-        lr, wd = self._get_lr(index), self._get_wd(index)
+        w, g, lr, wd = self._start(index, weight, grad)
         t = self._index_update_count[index]
-        w, s = self._grad(index, weight, grad, wd, self._python_clip())
+        s = self._rescaled(w, g, self._python_clip(), wd)
         mu_t = self.beta1 * (1. - 0.5 * pow(0.96, t * self.schedule_decay))
         mu_t1 = self.beta1 * (1. - 0.5 * pow(0.96, (t + 1) * self.schedule_decay))
         self.m_schedule = self.m_schedule * mu_t
         m_schedule_next = self.m_schedule * mu_t1
         m, v = state[0]._data, state[1]._data
         tmp = self._buf(1, w)
-        m *= self.beta1
-        np.multiply(s, 1. - self.beta1, out=tmp)
-        m += tmp
-        v *= self.beta2
-        np.square(s, out=tmp)
-        tmp *= 1. - self.beta2
-        v += tmp
+        _ema(m, s, self.beta1, tmp)
+        _ema_square(v, s, self.beta2, tmp)
         # m_bar into s, the denominator into tmp
         s *= (1. - mu_t) / (1. - self.m_schedule)
         np.multiply(m, mu_t1 / (1. - m_schedule_next), out=tmp)
@@ -255,10 +237,8 @@ class AdaGrad(Optimizer):
         return _zeros_like(weight)   # history
 
     def update(self, index, weight, grad, state):
-        _check_pair(self, index, weight, grad)
-        self._update_count(index)
-        lr, wd = self._get_lr(index), self._get_wd(index)
-        w, s = self._grad(index, weight, grad, 0.0, self._python_clip())
+        w, g, lr, wd = self._start(index, weight, grad)
+        s = self._rescaled(w, g, self._python_clip())
         hist = state._data
         tmp = self._buf(1, w)
         np.square(s, out=tmp)
@@ -266,9 +246,7 @@ class AdaGrad(Optimizer):
         np.add(hist, self.float_stable_eps, out=tmp)
         np.sqrt(tmp, out=tmp)
         s /= tmp
-        if wd:
-            np.multiply(w, wd, out=tmp)
-            s += tmp
+        _add_decay(s, w, wd, tmp)
         s *= lr
         w -= s
 
@@ -307,19 +285,17 @@ class AdaDelta(Optimizer):
         self.epsilon = epsilon
 
     def create_state(self, index, weight):
-        return (_zeros_like(weight), _zeros_like(weight))   # accumulated g, delta
+        return _zero_states(weight, 2)   # accumulated g, delta
 
     def update(self, index, weight, grad, state):
-        _check_pair(self, index, weight, grad)
+        # (no _start: AdaDelta reads no learning rate, so it never calls the scheduler)
+        w, g = _check_pair(self, index, weight, grad)
         wd = self._get_wd(index)
         self._update_count(index)
-        w, s = self._grad(index, weight, grad, 0.0, self._python_clip())
+        s = self._rescaled(w, g, self._python_clip())
         acc_g, acc_delta = state[0]._data, state[1]._data
         tmp = self._buf(1, w)
-        acc_g *= self.rho
-        np.square(s, out=tmp)
-        tmp *= 1. - self.rho
-        acc_g += tmp
+        _ema_square(acc_g, s, self.rho, tmp)
         # delta into s
         np.add(acc_delta, self.epsilon, out=tmp)
         np.sqrt(tmp, out=tmp)
@@ -327,13 +303,8 @@ class AdaDelta(Optimizer):
         np.add(acc_g, self.epsilon, out=tmp)
         np.sqrt(tmp, out=tmp)
         s /= tmp
-        acc_delta *= self.rho
-        np.square(s, out=tmp)
-        tmp *= 1. - self.rho
-        acc_delta += tmp
-        if wd:
-            np.multiply(w, wd, out=tmp)
-            s += tmp
+        _ema_square(acc_delta, s, self.rho, tmp)
+        _add_decay(s, w, wd, tmp)
         w -= s
 
 
@@ -389,21 +360,16 @@ class RMSProp(Optimizer):
 
     def create_state(self, index, weight):
         if self.centered:
-            return (_zeros_like(weight), _zeros_like(weight), _zeros_like(weight))  # n, g, delta
-        return (_zeros_like(weight),)   # n
+            return _zero_states(weight, 3)   # n, g, delta
+        return _zero_states(weight, 1)   # n
 
     def update(self, index, weight, grad, state):
-        _check_pair(self, index, weight, grad)
-        self._update_count(index)
-        lr, wd = self._get_lr(index), self._get_wd(index)
-        w, s = self._grad(index, weight, grad, wd, self._kernel_clip())
+        w, g, lr, wd = self._start(index, weight, grad)
+        s = self._rescaled(w, g, self._kernel_clip(), wd)
         g1 = self.gamma1
         n = state[0]._data
         tmp = self._buf(1, w)
-        n *= g1
-        np.square(s, out=tmp)
-        tmp *= 1. - g1
-        n += tmp
+        _ema_square(n, s, g1, tmp)
         if not self.centered:
             np.add(n, self.epsilon, out=tmp)
             np.sqrt(tmp, out=tmp)
@@ -412,9 +378,7 @@ class RMSProp(Optimizer):
             w -= s
         else:
             mean, delta = state[1]._data, state[2]._data
-            mean *= g1
-            np.multiply(s, 1. - g1, out=tmp)
-            mean += tmp
+            _ema(mean, s, g1, tmp)
             np.square(mean, out=tmp)
             np.subtract(n, tmp, out=tmp)
             tmp += self.epsilon
@@ -466,28 +430,21 @@ class FTML(Optimizer):
         self.epsilon = epsilon
 
     def create_state(self, index, weight):
-        return (_zeros_like(weight), _zeros_like(weight), _zeros_like(weight))  # d, v, z
+        return _zero_states(weight, 3)   # d, v, z
 
     def update(self, index, weight, grad, state):
-        _check_pair(self, index, weight, grad)
-        self._update_count(index)
-        lr, wd = self._get_lr(index), self._get_wd(index)
+        w, g, lr, wd = self._start(index, weight, grad)
         t = self._index_update_count[index]
-        w, s = self._grad(index, weight, grad, wd, self._kernel_clip())
+        s = self._rescaled(w, g, self._kernel_clip(), wd)
         b1, b2 = self.beta1, self.beta2
         d, v, z = state[0]._data, state[1]._data, state[2]._data
         tmp = self._buf(1, w)
-        np.square(s, out=tmp)
-        tmp *= 1. - b2
-        v *= b2
-        v += tmp
+        _ema_square(v, s, b2, tmp)
         np.multiply(v, 1. / (1. - b2 ** t), out=tmp)
         np.sqrt(tmp, out=tmp)
         tmp += self.epsilon
         tmp *= (1. - b1 ** t) / lr          # tmp = d_t
-        z *= b1
-        s *= 1. - b1
-        z += s
+        _ema(z, s, b1, s)
         d *= b1
         np.subtract(tmp, d, out=s)
         s *= w
@@ -532,13 +489,11 @@ class Ftrl(Optimizer):
         self.beta = beta
 
     def create_state(self, index, weight):
-        return (_zeros_like(weight), _zeros_like(weight))   # z, n
+        return _zero_states(weight, 2)   # z, n
 
     def update(self, index, weight, grad, state):
-        _check_pair(self, index, weight, grad)
-        self._update_count(index)
-        wd, lr = self._get_wd(index), self._get_lr(index)
-        w, s = self._grad(index, weight, grad, 0.0, self._kernel_clip())
+        w, g, lr, wd = self._start(index, weight, grad)
+        s = self._rescaled(w, g, self._kernel_clip())
         z, n = state[0]._data, state[1]._data
         old = self._buf(1, w)
         new = self._buf(2, w)
@@ -614,24 +569,17 @@ class LAMB(Optimizer):
         self.bias_correction = bias_correction
 
     def create_state(self, index, weight):
-        return (_zeros_like(weight), _zeros_like(weight))   # mean, variance
+        return _zero_states(weight, 2)   # mean, variance
 
     def update(self, index, weight, grad, state):
-        _check_pair(self, index, weight, grad)
-        self._update_count(index)
-        lr, wd = self._get_lr(index), self._get_wd(index)
+        w, g, lr, wd = self._start(index, weight, grad)
         t = self._index_update_count[index]
-        w, s = self._grad(index, weight, grad, 0.0, self._kernel_clip())
+        s = self._rescaled(w, g, self._kernel_clip())
         b1, b2 = self.beta1, self.beta2
         m, v = state[0]._data, state[1]._data
         tmp = self._buf(1, w)
-        m *= b1
-        np.multiply(s, 1. - b1, out=tmp)
-        m += tmp
-        v *= b2
-        np.square(s, out=s)
-        s *= 1. - b2
-        v += s
+        _ema(m, s, b1, tmp)
+        _ema_square(v, s, b2, s)   # s is not needed after this
         mean_scale, var_scale = 1., 1.
         if self.bias_correction:
             mean_scale, var_scale = 1. / (1. - b1 ** t), 1. / (1. - b2 ** t)
@@ -640,9 +588,7 @@ class LAMB(Optimizer):
         tmp += self.epsilon
         np.multiply(m, mean_scale, out=s)
         s /= tmp
-        if wd:
-            np.multiply(w, wd, out=tmp)
-            s += tmp
+        _add_decay(s, w, wd, tmp)
         r1 = float(np.sqrt(np.vdot(w, w)))
         r2 = float(np.sqrt(np.vdot(s, s)))
         if self.lower_bound is not None and self.lower_bound >= 0:

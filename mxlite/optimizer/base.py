@@ -298,21 +298,56 @@ class Optimizer:
         """Clip bound of the optimizers MXNet writes in Python (off only for None)."""
         return None if self.clip_gradient is None else float(self.clip_gradient)
 
-    def _grad(self, index, weight, grad, wd=0.0, clip=None):
-        """rescale_grad * grad (+ wd * weight), clipped, in scratch slot 0.
+    def _start(self, index, weight, grad):
+        """The start every update shares: ``(w, g, lr, wd)``.
 
-        Also checks the arguments, so a bad call fails before anything is written.
+        Checks the arguments (so a bad call fails before anything is counted or written),
+        counts the update, and returns the weight's and gradient's buffers with this
+        parameter's learning rate (read after counting, so a scheduler sees the new count)
+        and weight decay.
         """
         w, g = _check_pair(self, index, weight, grad)
+        self._update_count(index)
+        return w, g, self._get_lr(index), self._get_wd(index)
+
+    def _rescaled(self, w, g, clip=None, wd=0.0):
+        """rescale_grad * g (+ wd * w), clipped to `clip`, in scratch slot 0 (uses slot 1)."""
         s = self._buf(0, w)
         np.multiply(g, self.rescale_grad, out=s)
         if wd:
-            t = self._buf(1, w)
-            np.multiply(w, wd, out=t)
-            s += t
+            _add_decay(s, w, wd, self._buf(1, w))
         if clip is not None:
             np.clip(s, -clip, clip, out=s)
-        return w, s
+        return s
+
+
+# In-place building blocks of the update kernels; `tmp` is a scratch array shaped like the
+# weight (it may be `x` itself when `x` is not needed afterwards).
+def _add_decay(s, w, wd, tmp):
+    """s += wd * w (nothing when wd is 0)."""
+    if wd:
+        np.multiply(w, wd, out=tmp)
+        s += tmp
+
+
+def _ema(avg, x, decay, tmp):
+    """avg = decay * avg + (1 - decay) * x."""
+    avg *= decay
+    np.multiply(x, 1. - decay, out=tmp)
+    avg += tmp
+
+
+def _ema_square(avg, x, decay, tmp):
+    """avg = decay * avg + (1 - decay) * x**2."""
+    np.square(x, out=tmp)
+    tmp *= 1. - decay
+    avg *= decay
+    avg += tmp
+
+
+def _zero_states(weight, count):
+    """`count` zero arrays like `weight` (moment estimates start at zero)."""
+    return tuple(_zeros_like(weight) for _ in range(count))
 
 
 def _array_module(arr):
@@ -359,7 +394,5 @@ class Test(Optimizer):
 
     def update(self, index, weight, grad, state):
         w, g = _check_pair(self, index, weight, grad)
-        s = self._buf(0, w)
-        np.multiply(g, self.rescale_grad, out=s)
-        w += s
+        w += self._rescaled(w, g)
         state._data[...] = w

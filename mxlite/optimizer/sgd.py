@@ -9,15 +9,14 @@ import math
 
 import numpy as np
 
-from .base import Optimizer, _check_pair, _zeros_like, register
+from .base import Optimizer, _add_decay, _zeros_like, register
 
 __all__ = ['SGD', 'ccSGD', 'NAG', 'Signum', 'SGLD', 'DCASGD']
 
 
-def _sgd_plain(opt, index, weight, grad, lr, wd):
-    """weight = (1 - lr*wd) * weight - lr * clip(rescale_grad * grad)."""
+def _lr_step(opt, w, g, lr):
+    """lr * clip(rescale_grad * g) in scratch slot 0 (one multiply when not clipping)."""
     clip = opt._kernel_clip()
-    w, g = _check_pair(opt, index, weight, grad)
     s = opt._buf(0, w)
     if clip is None:
         np.multiply(g, lr * opt.rescale_grad, out=s)
@@ -25,17 +24,24 @@ def _sgd_plain(opt, index, weight, grad, lr, wd):
         np.multiply(g, opt.rescale_grad, out=s)
         np.clip(s, -clip, clip, out=s)
         s *= lr
+    return s
+
+
+def _sgd_plain(opt, w, g, lr, wd):
+    """weight = (1 - lr*wd) * weight - lr * clip(rescale_grad * grad)."""
+    s = _lr_step(opt, w, g, lr)
     if wd:
         w *= 1.0 - lr * wd
     w -= s
 
 
-def _add_decay(opt, w, s, wd):
-    """s += wd * weight (after clipping, as these kernels do)."""
-    if wd:
-        t = opt._buf(1, w)
-        np.multiply(w, wd, out=t)
-        s += t
+class _MomentumOptimizer(Optimizer):
+    """SGD, NAG and Signum: one momentum array per weight, or none when momentum is 0."""
+
+    def create_state(self, index, weight):
+        if self.momentum != 0.0:
+            return _zeros_like(weight)
+        return None
 
 
 class _MasterCopyMixin:
@@ -61,7 +67,7 @@ class _MasterCopyMixin:
 
 
 @register
-class SGD(_MasterCopyMixin, Optimizer):
+class SGD(_MasterCopyMixin, _MomentumOptimizer):
     """Stochastic gradient descent with momentum and weight decay.
 
     With ``g = clip(rescale_grad * grad, clip_gradient)``::
@@ -99,32 +105,18 @@ class SGD(_MasterCopyMixin, Optimizer):
         self.lazy_update = lazy_update
         self.aggregate_num = 4
 
-    def create_state(self, index, weight):
-        if self.momentum != 0.0:
-            return _zeros_like(weight)
-        return None
-
     def update(self, index, weight, grad, state):
         if isinstance(index, (list, tuple)):
             for i, w, g, s in zip(index, weight, grad, state):
                 self.update(i, w, g, s)
             return
-        _check_pair(self, index, weight, grad)
-        self._update_count(index)
-        lr, wd = self._get_lr(index), self._get_wd(index)
+        w, g, lr, wd = self._start(index, weight, grad)
         if state is None:
-            _sgd_plain(self, index, weight, grad, lr, wd)
+            _sgd_plain(self, w, g, lr, wd)
             return
-        clip = self._kernel_clip()
-        w, g, mom = weight._data, grad._data, state._data
+        mom = state._data
         momentum = self.momentum if self.momentum > 0 else 0.0
-        s = self._buf(0, w)
-        if clip is None:
-            np.multiply(g, lr * self.rescale_grad, out=s)
-        else:
-            np.multiply(g, self.rescale_grad, out=s)
-            np.clip(s, -clip, clip, out=s)
-            s *= lr
+        s = _lr_step(self, w, g, lr)
         mom *= momentum
         mom -= s
         if wd:
@@ -146,7 +138,7 @@ class ccSGD(SGD):  # pylint: disable=invalid-name
 
 
 @register
-class NAG(_MasterCopyMixin, Optimizer):
+class NAG(_MasterCopyMixin, _MomentumOptimizer):
     """Nesterov accelerated gradient.
 
     With ``G = clip(rescale_grad * grad, clip_gradient) + wd * weight``::
@@ -177,21 +169,14 @@ class NAG(_MasterCopyMixin, Optimizer):
         super().__init__(**kwargs)
         self.momentum = momentum
 
-    def create_state(self, index, weight):
-        if self.momentum != 0.0:
-            return _zeros_like(weight)
-        return None
-
     def update(self, index, weight, grad, state):
-        _check_pair(self, index, weight, grad)
-        self._update_count(index)
-        lr, wd = self._get_lr(index), self._get_wd(index)
+        w, g, lr, wd = self._start(index, weight, grad)
         if state is None:
-            _sgd_plain(self, index, weight, grad, lr, wd)
+            _sgd_plain(self, w, g, lr, wd)
             return
         momentum = self.momentum if self.momentum > 0 else 0.0
-        w, s = self._grad(index, weight, grad, 0.0, self._kernel_clip())
-        _add_decay(self, w, s, wd)
+        s = self._rescaled(w, g, self._kernel_clip())
+        _add_decay(s, w, wd, self._buf(1, w))   # after clipping, as MXNet's kernel does
         mom = state._data
         s *= lr                      # s = lr * G
         mom *= momentum
@@ -202,7 +187,7 @@ class NAG(_MasterCopyMixin, Optimizer):
 
 
 @register
-class Signum(Optimizer):
+class Signum(_MomentumOptimizer):
     """Signum: the sign of a momentum of the gradient (signSGD without momentum).
 
     With ``g = clip(rescale_grad * grad, clip_gradient)``::
@@ -237,15 +222,8 @@ class Signum(Optimizer):
         self.momentum = momentum
         self.wd_lh = wd_lh
 
-    def create_state(self, index, weight):
-        if self.momentum != 0.0:
-            return _zeros_like(weight)
-        return None
-
     def update(self, index, weight, grad, state):
-        w, g = _check_pair(self, index, weight, grad)
-        self._update_count(index)
-        lr, wd = self._get_lr(index), self._get_wd(index)
+        w, g, lr, wd = self._start(index, weight, grad)
         if state is None:
             # signSGD: rescale and clip cannot change a sign
             s = self._buf(0, w)
@@ -256,8 +234,8 @@ class Signum(Optimizer):
             w -= s
             return
         momentum = self.momentum if self.momentum > 0 else 0.0
-        w, s = self._grad(index, weight, grad, 0.0, self._kernel_clip())
-        _add_decay(self, w, s, wd)
+        s = self._rescaled(w, g, self._kernel_clip())
+        _add_decay(s, w, wd, self._buf(1, w))
         mom = state._data
         s *= 1.0 - momentum
         mom *= momentum
@@ -293,11 +271,9 @@ class SGLD(Optimizer):
 
     def update(self, index, weight, grad, state):
         from ..random import generator
-        clip = self._python_clip()
-        w, s = self._grad(index, weight, grad, 0.0, clip)
-        self._update_count(index)
-        lr, wd = self._get_lr(index), self._get_wd(index)
-        _add_decay(self, w, s, wd)
+        w, g, lr, wd = self._start(index, weight, grad)
+        s = self._rescaled(w, g, self._python_clip())
+        _add_decay(s, w, wd, self._buf(1, w))
         s *= -lr / 2
         w += s
         gen = generator(weight.context)
@@ -350,9 +326,8 @@ class DCASGD(Optimizer):
         return (mom, weight.copy())
 
     def update(self, index, weight, grad, state):
-        w, s = self._grad(index, weight, grad, 0.0, self._python_clip())
-        self._update_count(index)
-        lr, wd = self._get_lr(index), self._get_wd(index)
+        w, g, lr, wd = self._start(index, weight, grad)
+        s = self._rescaled(w, g, self._python_clip())
         mom, prev = state
         t = self._buf(1, w)
         np.subtract(w, prev._data, out=t)
