@@ -23,11 +23,17 @@ def save_checkpoint(prefix, epoch, symbol, arg_params, aux_params, remove_amp_ca
     from .ndarray import save
     if symbol is not None:
         symbol.save('%s-symbol.json' % prefix)
+    param_name = '%s-%04d.params' % (prefix, epoch)
+    save(param_name, _params_save_dict(arg_params, aux_params))
+    logging.info('Saved checkpoint to "%s"', param_name)
+
+
+def _params_save_dict(arg_params, aux_params):
+    """{'arg:<name>': array, 'aux:<name>': array} on the cpu: the keys of a .params file
+    (the inverse of `split_params`)."""
     save_dict = {('arg:%s' % k): v.as_in_context(_cpu()) for k, v in arg_params.items()}
     save_dict.update({('aux:%s' % k): v.as_in_context(_cpu()) for k, v in aux_params.items()})
-    param_name = '%s-%04d.params' % (prefix, epoch)
-    save(param_name, save_dict)
-    logging.info('Saved checkpoint to "%s"', param_name)
+    return save_dict
 
 
 def split_params(save_dict, source='<params>'):

@@ -38,6 +38,17 @@ def _check_input_names(symbol, names, typename, throw):
         logging.warning(msg)
 
 
+def _input_name_lists(symbol, data_names, label_names, state_names, fixed_param_names):
+    """The input name arguments of Module/BucketingModule as four lists (None -> []), each
+    checked against the symbol's arguments (unknown label names only warn, as in MXNet)."""
+    lists = [list(names) if names is not None else []
+             for names in (data_names, label_names, state_names, fixed_param_names)]
+    for names, typename, throw in zip(lists, ('data', 'label', 'state', 'fixed_param'),
+                                      (True, False, True, True)):
+        _check_input_names(symbol, names, typename, throw)
+    return lists
+
+
 class BaseModule:
     """The interface and the high-level loops (`fit`, `score`, `predict`) of modules."""
 
@@ -266,14 +277,59 @@ class BaseModule:
                          allow_missing=allow_missing, force_init=force_init,
                          allow_extra=allow_extra)
 
+    # ------------------------------------------------------------------ shared by subclasses
+    def _set_params_assigning(self, assign, arg_params, aux_params, allow_missing, force_init,
+                              allow_extra):
+        """`set_params` as MXNet's Module and BucketingModule do it.
+
+        Without `allow_missing` it is `init_params` (every name checked, nothing changed on
+        error). With it, ``assign(arg_params, aux_params, allow_extra)`` writes the given
+        arrays as they are (absent names keep their values) and the copies this module
+        keeps are marked stale (``_params_dirty``).
+        """
+        if not allow_missing:
+            self.init_params(initializer=None, arg_params=arg_params, aux_params=aux_params,
+                             allow_missing=allow_missing, force_init=force_init,
+                             allow_extra=allow_extra)
+            return
+        if self.params_initialized and not force_init:
+            logging.warning('Parameters already initialized and force_init=False. '
+                            'set_params call ignored.')
+            return
+        assign(arg_params, aux_params, allow_extra)
+        self._params_dirty = True
+        self.params_initialized = True
+
+    def _init_optimizer_skipped(self, force_init, note='ignoring.'):
+        """The start of every `init_optimizer`: bound and initialised, or fail; True (after
+        MXNet's warning, whose ending differs by module) when there is already an optimizer
+        and `force_init` is off."""
+        assert self.binded and self.params_initialized, 'bind and init_params first'
+        if self.optimizer_initialized and not force_init:
+            self.logger.warning('optimizer already initialized, ' + note)
+            return True
+        return False
+
+    def _save_symbol_and_params(self, symbol, prefix, epoch):
+        """`prefix-symbol.json`, then `prefix-%04d.params` through `save_params`: the files
+        of a checkpoint, written as MXNet's modules write them."""
+        symbol.save('%s-symbol.json' % prefix)
+        param_name = '%s-%04d.params' % (prefix, epoch)
+        self.save_params(param_name)
+        logging.info('Saved checkpoint to "%s"', param_name)
+
+    def _use_loaded_params(self, arg_params, aux_params):
+        """Keep parameters read from a checkpoint before binding; `bind` hands them to the
+        executors."""
+        self._arg_params = arg_params
+        self._aux_params = aux_params
+        self.params_initialized = True
+
     def save_params(self, fname):
         """Save parameters as `arg:name` / `aux:name` in MXNet's .params format."""
+        from ..model import _params_save_dict
         from ..ndarray import save
-        arg_params, aux_params = self.get_params()
-        save_dict = {('arg:%s' % k): v.as_in_context(_cpu()) for k, v in arg_params.items()}
-        save_dict.update({('aux:%s' % k): v.as_in_context(_cpu())
-                          for k, v in aux_params.items()})
-        save(fname, save_dict)
+        save(fname, _params_save_dict(*self.get_params()))
 
     def load_params(self, fname):
         """Load a .params file (every key checked before anything is set)."""
@@ -288,11 +344,6 @@ class BaseModule:
 
     def set_states(self, states=None, value=None):
         assert self.binded and self.params_initialized
-
-
-def _cpu():
-    from ..context import cpu
-    return cpu()
 
 
 def _progress_display(train_data):

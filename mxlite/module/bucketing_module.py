@@ -15,7 +15,7 @@ import logging
 
 from ..base import MXNetError
 from ..context import cpu
-from .base_module import BaseModule, _check_input_names
+from .base_module import BaseModule, _input_name_lists
 from .module import Module
 
 __all__ = ['BucketingModule']
@@ -66,14 +66,8 @@ class BucketingModule(BaseModule):
         self._default_bucket_key = default_bucket_key
         self._sym_gen = sym_gen
         symbol, data_names, label_names = self._call_sym_gen(default_bucket_key)
-        data_names = list(data_names) if data_names is not None else []
-        label_names = list(label_names) if label_names is not None else []
-        state_names = list(state_names) if state_names is not None else []
-        fixed_param_names = list(fixed_param_names) if fixed_param_names is not None else []
-        _check_input_names(symbol, data_names, 'data', True)
-        _check_input_names(symbol, label_names, 'label', False)
-        _check_input_names(symbol, state_names, 'state', True)
-        _check_input_names(symbol, fixed_param_names, 'fixed_param', True)
+        _, _, state_names, fixed_param_names = _input_name_lists(
+            symbol, data_names, label_names, state_names, fixed_param_names)
         self._compression_params = compression_params
         self._fixed_param_names = fixed_param_names
         self._state_names = state_names
@@ -160,19 +154,11 @@ class BucketingModule(BaseModule):
 
     def set_params(self, arg_params, aux_params, allow_missing=False, force_init=True,
                    allow_extra=False):
-        if not allow_missing:
-            self.init_params(initializer=None, arg_params=arg_params, aux_params=aux_params,
-                             allow_missing=allow_missing, force_init=force_init,
-                             allow_extra=allow_extra)
-            return
-        if self.params_initialized and not force_init:
-            logging.warning('Parameters already initialized and force_init=False. '
-                            'set_params call ignored.')
-            return
-        self._curr_module.set_params(arg_params, aux_params, allow_missing=allow_missing,
-                                     force_init=force_init, allow_extra=allow_extra)
-        self._params_dirty = True
-        self.params_initialized = True
+        def assign(args, auxs, extra):
+            self._curr_module.set_params(args, auxs, allow_missing=True,
+                                         force_init=force_init, allow_extra=extra)
+        self._set_params_assigning(assign, arg_params, aux_params, allow_missing, force_init,
+                                   allow_extra)
 
     def init_params(self, initializer=None, arg_params=None, aux_params=None,
                     allow_missing=False, force_init=False, allow_extra=False):
@@ -180,9 +166,7 @@ class BucketingModule(BaseModule):
         if self.params_initialized and not force_init:
             return
         assert self.binded, 'call bind before initializing the parameters'
-        if initializer is None and arg_params is None and aux_params is None:
-            from ..initializer import Uniform
-            initializer = Uniform(0.01)
+        # (the current module picks Uniform(0.01) when given nothing, as MXNet's does)
         self._curr_module.init_params(initializer=initializer, arg_params=arg_params,
                                       aux_params=aux_params, allow_missing=allow_missing,
                                       force_init=force_init, allow_extra=allow_extra)
@@ -251,9 +235,7 @@ class BucketingModule(BaseModule):
     # ------------------------------------------------------------------ optimizer
     def init_optimizer(self, kvstore='local', optimizer='sgd',
                        optimizer_params=(('learning_rate', 0.01),), force_init=False):
-        assert self.binded and self.params_initialized, 'bind and init_params first'
-        if self.optimizer_initialized and not force_init:
-            self.logger.warning('optimizer already initialized, ignoring.')
+        if self._init_optimizer_skipped(force_init):
             return
         self._curr_module.init_optimizer(kvstore, optimizer, optimizer_params,
                                          force_init=force_init)
@@ -267,22 +249,20 @@ class BucketingModule(BaseModule):
         """Bind the batch's bucket ahead of time (the current bucket stays current)."""
         assert self.binded and self.params_initialized
         original = self._curr_bucket_key
-        key = getattr(data_batch, 'bucket_key', None)
-        if key is None:
-            key = self._default_bucket_key
-        self.switch_bucket(key, *self._batch_shapes(data_batch))
+        self.switch_bucket(self._bucket_key(data_batch), *self._batch_shapes(data_batch))
         self._curr_module.prepare(data_batch, sparse_row_id_fn=sparse_row_id_fn)
         self.switch_bucket(original, None, None)
 
     def forward(self, data_batch, is_train=None):
         """Switch to the batch's bucket (``data_batch.bucket_key``) and run forward."""
         assert self.binded and self.params_initialized, 'bind and init_params first'
-        key = getattr(data_batch, 'bucket_key', None)
-        if key is None:
-            key = self._default_bucket_key
-        data_shapes, label_shapes = self._batch_shapes(data_batch)
-        self.switch_bucket(key, data_shapes, label_shapes)
+        self.switch_bucket(self._bucket_key(data_batch), *self._batch_shapes(data_batch))
         self._curr_module.forward(data_batch, is_train=is_train)
+
+    def _bucket_key(self, data_batch):
+        """The batch's bucket_key, or the default bucket's when it has none."""
+        key = getattr(data_batch, 'bucket_key', None)
+        return self._default_bucket_key if key is None else key
 
     def _batch_shapes(self, data_batch):
         """(data shapes, label shapes) of a batch: its provide_* or its arrays' shapes."""
@@ -328,10 +308,8 @@ class BucketingModule(BaseModule):
         if not self._buckets:
             raise MXNetError('an unbound BucketingModule cannot be saved')
         assert self.binded and self.params_initialized
-        self._buckets[self._default_bucket_key].symbol.save('%s-symbol.json' % prefix)
-        param_name = '%s-%04d.params' % (prefix, epoch)
-        self.save_params(param_name)
-        logging.info('Saved checkpoint to "%s"', param_name)
+        self._save_symbol_and_params(self._buckets[self._default_bucket_key].symbol, prefix,
+                                     epoch)
 
     @staticmethod
     def load(prefix, epoch, sym_gen=None, default_bucket_key=None, **kwargs):
@@ -343,9 +321,7 @@ class BucketingModule(BaseModule):
         _, args, auxs = load_checkpoint(prefix, epoch)
         mod = BucketingModule(sym_gen=sym_gen, default_bucket_key=default_bucket_key,
                               **kwargs)
-        mod._arg_params = args
-        mod._aux_params = auxs
-        mod.params_initialized = True
+        mod._use_loaded_params(args, auxs)
         return mod
 
     # memory the buckets planned together (see the module docstring)

@@ -5,7 +5,7 @@ import os
 from ..base import MXNetError, did_you_mean
 from ..context import Context, cpu
 from ..ndarray.ndarray import NDArray
-from .base_module import BaseModule, _check_input_names
+from .base_module import BaseModule, _input_name_lists
 from .executor_group import DataParallelExecutorGroup
 
 __all__ = ['Module']
@@ -78,14 +78,8 @@ class Module(BaseModule):
                              % (len(work_load_list), len(self._context)))
         self._work_load_list = work_load_list
         self._symbol = symbol
-        data_names = list(data_names) if data_names is not None else []
-        label_names = list(label_names) if label_names is not None else []
-        state_names = list(state_names) if state_names is not None else []
-        fixed_param_names = list(fixed_param_names) if fixed_param_names is not None else []
-        _check_input_names(symbol, data_names, 'data', True)
-        _check_input_names(symbol, label_names, 'label', False)
-        _check_input_names(symbol, state_names, 'state', True)
-        _check_input_names(symbol, fixed_param_names, 'fixed_param', True)
+        data_names, label_names, state_names, fixed_param_names = _input_name_lists(
+            symbol, data_names, label_names, state_names, fixed_param_names)
         arg_names = symbol.list_arguments()
         input_names = data_names + label_names + state_names
         self._param_names = [x for x in arg_names if x not in input_names]
@@ -115,9 +109,7 @@ class Module(BaseModule):
         from ..model import load_checkpoint
         sym, args, auxs = load_checkpoint(prefix, epoch)
         mod = Module(symbol=sym, **kwargs)
-        mod._arg_params = args
-        mod._aux_params = auxs
-        mod.params_initialized = True
+        mod._use_loaded_params(args, auxs)
         if load_optimizer_states:
             mod._preload_opt_states = '%s-%04d.states' % (prefix, epoch)
         return mod
@@ -125,10 +117,7 @@ class Module(BaseModule):
     def save_checkpoint(self, prefix, epoch, save_optimizer_states=False,
                         remove_amp_cast=True):
         """Write the symbol, the parameters and (optionally) the optimizer states."""
-        self._symbol.save('%s-symbol.json' % prefix)
-        param_name = '%s-%04d.params' % (prefix, epoch)
-        self.save_params(param_name)
-        logging.info('Saved checkpoint to "%s"', param_name)
+        self._save_symbol_and_params(self._symbol, prefix, epoch)
         if save_optimizer_states:
             state_name = '%s-%04d.states' % (prefix, epoch)
             self.save_optimizer_states(state_name)
@@ -235,18 +224,10 @@ class Module(BaseModule):
 
     def set_params(self, arg_params, aux_params, allow_missing=False, force_init=True,
                    allow_extra=False):
-        if not allow_missing:
-            self.init_params(initializer=None, arg_params=arg_params, aux_params=aux_params,
-                             allow_missing=allow_missing, force_init=force_init,
-                             allow_extra=allow_extra)
-            return
-        if self.params_initialized and not force_init:
-            logging.warning('Parameters already initialized and force_init=False. '
-                            'set_params call ignored.')
-            return
-        self._exec_group.set_params(arg_params, aux_params or {}, allow_extra=allow_extra)
-        self._params_dirty = True
-        self.params_initialized = True
+        def assign(args, auxs, extra):
+            self._exec_group.set_params(args, auxs or {}, allow_extra=extra)
+        self._set_params_assigning(assign, arg_params, aux_params, allow_missing, force_init,
+                                   allow_extra)
 
     def _sync_params_from_devices(self):
         self._exec_group.get_params(self._arg_params, self._aux_params)
@@ -333,9 +314,7 @@ class Module(BaseModule):
                        optimizer_params=(('learning_rate', 0.01),), force_init=False):
         """Create the optimizer (rescale_grad = 1/batch_size, as MXNet's Module does)."""
         from .. import optimizer as opt
-        assert self.binded and self.params_initialized, 'bind and init_params first'
-        if self.optimizer_initialized and not force_init:
-            self.logger.warning('optimizer already initialized, ignoring...')
+        if self._init_optimizer_skipped(force_init, 'ignoring...'):
             return
         if self._params_dirty:
             self._sync_params_from_devices()
