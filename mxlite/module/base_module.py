@@ -79,16 +79,9 @@ class BaseModule:
             eval_metric = _metric.create(eval_metric)
         eval_metric.reset()
         actual_num_batch = 0
-        for nbatch, eval_batch in enumerate(eval_data):
-            if num_batch is not None and nbatch == num_batch:
-                break
-            self.prepare(eval_batch, sparse_row_id_fn=sparse_row_id_fn)
-            self.forward(eval_batch, is_train=False)
-            if isinstance(eval_batch, list):
-                self.update_metric(eval_metric, [eb.label for eb in eval_batch],
-                                   pre_sliced=True)
-            else:
-                self.update_metric(eval_metric, eval_batch.label)
+        for nbatch, eval_batch in self._inference_batches(eval_data, num_batch,
+                                                          sparse_row_id_fn):
+            self._update_metric_with(eval_metric, eval_batch)
             if batch_end_callback is not None:
                 params = BatchEndParam(epoch=epoch, nbatch=nbatch, eval_metric=eval_metric,
                                        locals=locals())
@@ -107,14 +100,9 @@ class BaseModule:
         assert self.binded and self.params_initialized, 'bind and init_params first'
         if reset:
             eval_data.reset()
-        for nbatch, eval_batch in enumerate(eval_data):
-            if num_batch is not None and nbatch == num_batch:
-                break
-            self.prepare(eval_batch, sparse_row_id_fn=sparse_row_id_fn)
-            self.forward(eval_batch, is_train=False)
-            pad = eval_batch.pad or 0
-            outputs = [out[0:out.shape[0] - pad] for out in self.get_outputs()]
-            yield outputs, nbatch, eval_batch
+        for nbatch, eval_batch in self._inference_batches(eval_data, num_batch,
+                                                          sparse_row_id_fn):
+            yield self._unpadded_outputs(eval_batch), nbatch, eval_batch
 
     def predict(self, eval_data, num_batch=None, merge_batches=True, reset=True,
                 always_output_list=False, sparse_row_id_fn=None):
@@ -131,14 +119,8 @@ class BaseModule:
         if reset:
             eval_data.reset()
         output_list = []
-        for nbatch, eval_batch in enumerate(eval_data):
-            if num_batch is not None and nbatch == num_batch:
-                break
-            self.prepare(eval_batch, sparse_row_id_fn=sparse_row_id_fn)
-            self.forward(eval_batch, is_train=False)
-            pad = eval_batch.pad or 0
-            output_list.append([out[0:out.shape[0] - pad].copy()
-                                for out in self.get_outputs()])
+        for _, eval_batch in self._inference_batches(eval_data, num_batch, sparse_row_id_fn):
+            output_list.append([out.copy() for out in self._unpadded_outputs(eval_batch)])
         if not output_list:
             return output_list
         if merge_batches:
@@ -205,11 +187,7 @@ class BaseModule:
                     monitor.tic()
                 self.forward_backward(data_batch)
                 self.update()
-                if isinstance(data_batch, list):
-                    self.update_metric(eval_metric, [db.label for db in data_batch],
-                                       pre_sliced=True)
-                else:
-                    self.update_metric(eval_metric, data_batch.label)
+                self._update_metric_with(eval_metric, data_batch)
                 try:
                     next_data_batch = next(data_iter)
                     self.prepare(next_data_batch, sparse_row_id_fn=sparse_row_id_fn)
@@ -243,6 +221,28 @@ class BaseModule:
                 for name, val in res:
                     self.logger.info('Epoch[%d] Validation-%s=%f', epoch, name, val)
             train_data.reset()
+
+    def _inference_batches(self, eval_data, num_batch, sparse_row_id_fn):
+        """(nbatch, batch) for the first `num_batch` batches of `eval_data` (all when None),
+        each prepared and run forward for inference: the loop of score and predict."""
+        for nbatch, eval_batch in enumerate(eval_data):
+            if num_batch is not None and nbatch == num_batch:
+                break
+            self.prepare(eval_batch, sparse_row_id_fn=sparse_row_id_fn)
+            self.forward(eval_batch, is_train=False)
+            yield nbatch, eval_batch
+
+    def _unpadded_outputs(self, batch):
+        """The current outputs without the batch's padding rows (views, not copies)."""
+        pad = batch.pad or 0
+        return [out[0:out.shape[0] - pad] for out in self.get_outputs()]
+
+    def _update_metric_with(self, eval_metric, batch):
+        """update_metric with a batch's labels (a list of batches: pre-sliced labels)."""
+        if isinstance(batch, list):
+            self.update_metric(eval_metric, [b.label for b in batch], pre_sliced=True)
+        else:
+            self.update_metric(eval_metric, batch.label)
 
     def _check_iterator(self, data_iter):
         """Fail early, with names, when an iterator's inputs do not match the module's."""
