@@ -369,13 +369,29 @@ class LinalgGemm(LinalgGemm2):
 
 # ----------------------------------------------------------------------------- small linalg
 class _SquareUnary(Operator):
-    """linalg ops on one batch of square matrices (trailing two axes)."""
+    """linalg ops on one batch of square matrices (trailing two axes).
+
+    `out_shape` says what each output is: ``'matrix'`` (shaped like A) or ``'scalar'``
+    (one value per matrix: A's batch shape, or (1,) when A is a single matrix); ops whose
+    outputs are neither define `infer_shape` themselves.
+    """
+    out_shape = None
+
     def list_arguments(self, p):
         return ['A']
 
     def _check_square(self, a):
         shape_check(len(a) >= 2 and a[-1] == a[-2], '%s needs square matrices in the last '
                     'two axes, got A of shape %s', self.name, tuple(a))
+
+    def infer_shape(self, p, in_shapes):
+        a = in_shapes[0]
+        num_out = len(self.list_outputs(p))
+        if a is None:
+            return in_shapes, [None] * num_out
+        self._check_square(a)
+        out = a if self.out_shape == 'matrix' else (tuple(a[:-2]) or (1,))
+        return in_shapes, [out] * num_out
 
 
 @register
@@ -429,13 +445,7 @@ class LinalgSumlogdiag(_SquareUnary):
     name = '_linalg_sumlogdiag'
     aliases = ('linalg_sumlogdiag',)
     backward_uses_outputs = False
-
-    def infer_shape(self, p, in_shapes):
-        a = in_shapes[0]
-        if a is None:
-            return in_shapes, [None]
-        self._check_square(a)
-        return in_shapes, [tuple(a[:-2]) or (1,)]
+    out_shape = 'scalar'
 
     def forward(self, p, inputs, outputs, ctx):
         d = np.diagonal(inputs[0], axis1=-2, axis2=-1)
@@ -465,11 +475,7 @@ class LinalgPotrf(_SquareUnary):
     name = '_linalg_potrf'
     aliases = ('linalg_potrf',)
     backward_uses_inputs = False
-
-    def infer_shape(self, p, in_shapes):
-        if in_shapes[0] is not None:
-            self._check_square(in_shapes[0])
-        return in_shapes, [in_shapes[0]]
+    out_shape = 'matrix'
 
     def forward(self, p, inputs, outputs, ctx):
         outputs[0][...] = np.linalg.cholesky(inputs[0])
@@ -500,11 +506,7 @@ class LinalgInverse(_SquareUnary):
     name = '_linalg_inverse'
     aliases = ('linalg_inverse',)
     backward_uses_inputs = False
-
-    def infer_shape(self, p, in_shapes):
-        if in_shapes[0] is not None:
-            self._check_square(in_shapes[0])
-        return in_shapes, [in_shapes[0]]
+    out_shape = 'matrix'
 
     def forward(self, p, inputs, outputs, ctx):
         outputs[0][...] = np.linalg.inv(inputs[0])
@@ -527,13 +529,7 @@ class LinalgDet(_SquareUnary):
     """
     name = '_linalg_det'
     aliases = ('linalg_det',)
-
-    def infer_shape(self, p, in_shapes):
-        a = in_shapes[0]
-        if a is None:
-            return in_shapes, [None]
-        self._check_square(a)
-        return in_shapes, [tuple(a[:-2]) or (1,)]
+    out_shape = 'scalar'
 
     def forward(self, p, inputs, outputs, ctx):
         outputs[0][...] = np.linalg.det(inputs[0]).reshape(outputs[0].shape)
@@ -561,16 +557,10 @@ class LinalgSlogdet(_SquareUnary):
     name = '_linalg_slogdet'
     aliases = ('linalg_slogdet',)
 
+    out_shape = 'scalar'
+
     def list_outputs(self, p):
         return ['sign', 'logdet']
-
-    def infer_shape(self, p, in_shapes):
-        a = in_shapes[0]
-        if a is None:
-            return in_shapes, [None, None]
-        self._check_square(a)
-        out = tuple(a[:-2]) or (1,)
-        return in_shapes, [out, out]
 
     def forward(self, p, inputs, outputs, ctx):
         sign, logdet = np.linalg.slogdet(inputs[0])

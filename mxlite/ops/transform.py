@@ -52,6 +52,20 @@ class _Layout(Operator):
         return [self.grad(p, ograds[0], ctx.state['shape'])]
 
 
+class _Reshaped(_Layout):
+    """Only the shape changes (expand_dims, squeeze): the values are copied as they are, or
+    shared when the planner runs the op in place; the gradient is reshaped back."""
+    inplace = ((0, 0),)
+
+    def forward(self, p, inputs, outputs, ctx):
+        from .reshape import copy_reshaped
+        ctx.state['shape'] = inputs[0].shape
+        copy_reshaped(inputs[0], outputs[0])
+
+    def grad(self, p, g, shape):
+        return g.reshape(shape)
+
+
 # ----------------------------------------------------------------------------- permutations
 @register
 class Transpose(_Layout):
@@ -147,7 +161,7 @@ class Reverse(_Layout):
 
 # ----------------------------------------------------------------------------- new / removed axes
 @register
-class ExpandDims(_Layout):
+class ExpandDims(_Reshaped):
     """Insert a dimension of size 1 at `axis` (negative counts from the new end).
 
     Examples
@@ -158,23 +172,14 @@ class ExpandDims(_Layout):
     """
     name = 'expand_dims'
     params = {'axis': Int()}
-    inplace = ((0, 0),)
 
     def shape_rule(self, p, shape):
         a = _axis(p.axis, len(shape), 'axis', shape, extra=1)
         return shape[:a] + (1,) + shape[a:]
 
-    def forward(self, p, inputs, outputs, ctx):
-        from .reshape import copy_reshaped
-        ctx.state['shape'] = inputs[0].shape
-        copy_reshaped(inputs[0], outputs[0])
-
-    def grad(self, p, g, shape):
-        return g.reshape(shape)
-
 
 @register
-class Squeeze(_Layout):
+class Squeeze(_Reshaped):
     """Remove dimensions of size 1: those in `axis`, or all of them when `axis` is None.
 
     A result with no dimensions left has shape ``(1,)``, as in MXNet 1.x.
@@ -187,7 +192,6 @@ class Squeeze(_Layout):
     """
     name = 'squeeze'
     params = {'axis': Shape(None, allow_none=True)}
-    inplace = ((0, 0),)
 
     def shape_rule(self, p, shape):
         if p.axis is None:
@@ -204,14 +208,6 @@ class Squeeze(_Layout):
                 drop.add(k)
         out = tuple(d for i, d in enumerate(shape) if i not in drop)
         return out or (1,)
-
-    def forward(self, p, inputs, outputs, ctx):
-        from .reshape import copy_reshaped
-        ctx.state['shape'] = inputs[0].shape
-        copy_reshaped(inputs[0], outputs[0])
-
-    def grad(self, p, g, shape):
-        return g.reshape(shape)
 
 
 # ----------------------------------------------------------------------------- copies
