@@ -222,7 +222,41 @@ class BaseRNNCell:
         return activation(inputs, **kwargs)
 
 
-class RNNCell(BaseRNNCell):
+class _DenseCell(BaseRNNCell):
+    """RNNCell, LSTMCell and GRUCell: all gates come from one i2h and one h2h
+    FullyConnected layer (the gates stacked on their output axis, `_gate_names` in order),
+    and each of the `_num_states` states has shape (batch, num_hidden)."""
+    _num_states = 1
+
+    def __init__(self, num_hidden, prefix, params, i2h_bias_init=None):
+        super().__init__(prefix=prefix, params=params)
+        self._num_hidden = num_hidden
+        self._iW = self.params.get('i2h_weight')
+        bias_kwargs = {} if i2h_bias_init is None else {'init': i2h_bias_init}
+        self._iB = self.params.get('i2h_bias', **bias_kwargs)
+        self._hW = self.params.get('h2h_weight')
+        self._hB = self.params.get('h2h_bias')
+
+    @property
+    def state_info(self):
+        return [{'shape': (0, self._num_hidden), '__layout__': 'NC'}
+                for _ in range(self._num_states)]
+
+    def _dense_step(self, inputs, prev_h, sep=''):
+        """Start one step: ``(name, i2h, h2h)``, the step's node-name prefix
+        (``<prefix>t<i>_``) and its two FullyConnected layers, named
+        ``<name><sep>i2h`` and ``<name><sep>h2h``."""
+        self._counter += 1
+        name = '%st%d_' % (self._prefix, self._counter)
+        nh = self._num_hidden * len(self._gate_names)
+        i2h = symbol.FullyConnected(data=inputs, weight=self._iW, bias=self._iB,
+                                    num_hidden=nh, name='%s%si2h' % (name, sep))
+        h2h = symbol.FullyConnected(data=prev_h, weight=self._hW, bias=self._hB,
+                                    num_hidden=nh, name='%s%sh2h' % (name, sep))
+        return name, i2h, h2h
+
+
+class RNNCell(_DenseCell):
     """Elman RNN cell: ``h' = activation(W_i x + b_i + W_h h + b_h)``.
 
     Parameters
@@ -243,30 +277,16 @@ class RNNCell(BaseRNNCell):
     _gate_names = ('',)
 
     def __init__(self, num_hidden, activation='tanh', prefix='rnn_', params=None):
-        super().__init__(prefix=prefix, params=params)
-        self._num_hidden = num_hidden
+        super().__init__(num_hidden, prefix, params)
         self._activation = activation
-        self._iW = self.params.get('i2h_weight')
-        self._iB = self.params.get('i2h_bias')
-        self._hW = self.params.get('h2h_weight')
-        self._hB = self.params.get('h2h_bias')
-
-    @property
-    def state_info(self):
-        return [{'shape': (0, self._num_hidden), '__layout__': 'NC'}]
 
     def __call__(self, inputs, states):
-        self._counter += 1
-        name = '%st%d_' % (self._prefix, self._counter)
-        i2h = symbol.FullyConnected(data=inputs, weight=self._iW, bias=self._iB,
-                                    num_hidden=self._num_hidden, name='%si2h' % name)
-        h2h = symbol.FullyConnected(data=states[0], weight=self._hW, bias=self._hB,
-                                    num_hidden=self._num_hidden, name='%sh2h' % name)
+        name, i2h, h2h = self._dense_step(inputs, states[0])
         output = self._get_activation(i2h + h2h, self._activation, name='%sout' % name)
         return output, [output]
 
 
-class LSTMCell(BaseRNNCell):
+class LSTMCell(_DenseCell):
     """LSTM cell (gates i, f, c, o stacked in that order in the i2h/h2h weights).
 
     Parameters
@@ -286,29 +306,15 @@ class LSTMCell(BaseRNNCell):
     ['data', 'lstm_h2h_bias', 'lstm_h2h_weight', 'lstm_i2h_bias', 'lstm_i2h_weight']
     """
     _gate_names = ('_i', '_f', '_c', '_o')
+    _num_states = 2   # h, c
 
     def __init__(self, num_hidden, prefix='lstm_', params=None, forget_bias=1.0):
         from ..initializer import LSTMBias
-        super().__init__(prefix=prefix, params=params)
-        self._num_hidden = num_hidden
-        self._iW = self.params.get('i2h_weight')
-        self._hW = self.params.get('h2h_weight')
-        self._iB = self.params.get('i2h_bias', init=LSTMBias(forget_bias=forget_bias))
-        self._hB = self.params.get('h2h_bias')
-
-    @property
-    def state_info(self):
-        return [{'shape': (0, self._num_hidden), '__layout__': 'NC'},
-                {'shape': (0, self._num_hidden), '__layout__': 'NC'}]
+        super().__init__(num_hidden, prefix, params,
+                         i2h_bias_init=LSTMBias(forget_bias=forget_bias))
 
     def __call__(self, inputs, states):
-        self._counter += 1
-        name = '%st%d_' % (self._prefix, self._counter)
-        nh = self._num_hidden * 4
-        i2h = symbol.FullyConnected(data=inputs, weight=self._iW, bias=self._iB,
-                                    num_hidden=nh, name='%si2h' % name)
-        h2h = symbol.FullyConnected(data=states[0], weight=self._hW, bias=self._hB,
-                                    num_hidden=nh, name='%sh2h' % name)
+        name, i2h, h2h = self._dense_step(inputs, states[0])
         gates = symbol.SliceChannel(i2h + h2h, num_outputs=4, name='%sslice' % name)
         in_gate = symbol.Activation(gates[0], act_type='sigmoid', name='%si' % name)
         forget_gate = symbol.Activation(gates[1], act_type='sigmoid', name='%sf' % name)
@@ -321,7 +327,7 @@ class LSTMCell(BaseRNNCell):
         return next_h, [next_h, next_c]
 
 
-class GRUCell(BaseRNNCell):
+class GRUCell(_DenseCell):
     """GRU cell with MXNet's (cuDNN's) formula: the reset gate scales the h2h part of
     the candidate, ``n = tanh(W_n x + b_n + r * (R_n h + b'_n))``; gates r, z, n.
 
@@ -334,27 +340,12 @@ class GRUCell(BaseRNNCell):
     _gate_names = ('_r', '_z', '_o')
 
     def __init__(self, num_hidden, prefix='gru_', params=None):
-        super().__init__(prefix=prefix, params=params)
-        self._num_hidden = num_hidden
-        self._iW = self.params.get('i2h_weight')
-        self._iB = self.params.get('i2h_bias')
-        self._hW = self.params.get('h2h_weight')
-        self._hB = self.params.get('h2h_bias')
-
-    @property
-    def state_info(self):
-        return [{'shape': (0, self._num_hidden), '__layout__': 'NC'}]
+        super().__init__(num_hidden, prefix, params)
 
     def __call__(self, inputs, states):
-        self._counter += 1
-        # MXNet names these nodes with a doubled underscore ('gru_t0__i2h'); kept as is
-        name = '%st%d_' % (self._prefix, self._counter)
         prev_h = states[0]
-        nh = self._num_hidden * 3
-        i2h = symbol.FullyConnected(data=inputs, weight=self._iW, bias=self._iB,
-                                    num_hidden=nh, name='%s_i2h' % name)
-        h2h = symbol.FullyConnected(data=prev_h, weight=self._hW, bias=self._hB,
-                                    num_hidden=nh, name='%s_h2h' % name)
+        # MXNet names these nodes with a doubled underscore ('gru_t0__i2h'); kept as is
+        name, i2h, h2h = self._dense_step(inputs, prev_h, sep='_')
         i2h_r, i2h_z, i2h = symbol.SliceChannel(i2h, num_outputs=3, name='%s_i2h_slice' % name)
         h2h_r, h2h_z, h2h = symbol.SliceChannel(h2h, num_outputs=3, name='%s_h2h_slice' % name)
         reset_gate = symbol.Activation(i2h_r + h2h_r, act_type='sigmoid',
