@@ -178,7 +178,34 @@ class MultiFactorScheduler(LRScheduler):
         return self.base_lr
 
 
-class PolyScheduler(LRScheduler):
+class _DecayScheduler(LRScheduler):
+    """PolyScheduler and CosineScheduler: from `base_lr` down to `final_lr` over the
+    updates between the warm-up and `max_update`, then `final_lr` for good."""
+
+    def _init_decay(self, max_update, base_lr_orig, final_lr):
+        if not isinstance(max_update, int):
+            raise TypeError('max_update must be an int, got %r' % (max_update,))
+        if max_update < 1:
+            raise ValueError('maximum number of updates must be strictly positive')
+        self.base_lr_orig = base_lr_orig
+        self.max_update = max_update
+        self.final_lr = final_lr
+        self.max_steps = self.max_update - self.warmup_steps
+
+    def _decay(self, n):
+        """The fraction of ``base_lr_orig - final_lr`` left `n` updates after warm-up."""
+        raise NotImplementedError
+
+    def __call__(self, num_update):
+        if num_update < self.warmup_steps:
+            return self.get_warmup_lr(num_update)
+        if num_update <= self.max_update:
+            self.base_lr = (self.final_lr + (self.base_lr_orig - self.final_lr)
+                            * self._decay(num_update - self.warmup_steps))
+        return self.base_lr
+
+
+class PolyScheduler(_DecayScheduler):
     """Polynomial decay to `final_lr` over `max_update` updates.
 
     ``lr = final_lr + (base_lr - final_lr) * (1 - (n - warmup_steps) / (max_update -
@@ -206,27 +233,14 @@ class PolyScheduler(LRScheduler):
     def __init__(self, max_update, base_lr=0.01, pwr=2, final_lr=0, warmup_steps=0,
                  warmup_begin_lr=0, warmup_mode='linear'):
         super().__init__(base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
-        if not isinstance(max_update, int):
-            raise TypeError('max_update must be an int, got %r' % (max_update,))
-        if max_update < 1:
-            raise ValueError('maximum number of updates must be strictly positive')
         self.power = pwr
-        self.base_lr_orig = self.base_lr
-        self.max_update = max_update
-        self.final_lr = final_lr
-        self.max_steps = self.max_update - self.warmup_steps
+        self._init_decay(max_update, self.base_lr, final_lr)
 
-    def __call__(self, num_update):
-        if num_update < self.warmup_steps:
-            return self.get_warmup_lr(num_update)
-        if num_update <= self.max_update:
-            frac = float(num_update - self.warmup_steps) / float(self.max_steps)
-            self.base_lr = (self.final_lr
-                            + (self.base_lr_orig - self.final_lr) * pow(1 - frac, self.power))
-        return self.base_lr
+    def _decay(self, n):
+        return pow(1 - float(n) / float(self.max_steps), self.power)
 
 
-class CosineScheduler(LRScheduler):
+class CosineScheduler(_DecayScheduler):
     """Cosine decay to `final_lr` over `max_update` updates.
 
     ``lr = final_lr + (base_lr - final_lr) * (1 + cos(pi * (n - warmup_steps) /
@@ -252,20 +266,9 @@ class CosineScheduler(LRScheduler):
     def __init__(self, max_update, base_lr=0.01, final_lr=0, warmup_steps=0,
                  warmup_begin_lr=0, warmup_mode='linear'):
         super().__init__(base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
-        if not isinstance(max_update, int):
-            raise TypeError('max_update must be an int, got %r' % (max_update,))
-        if max_update < 1:
-            raise ValueError('maximum number of updates must be strictly positive')
-        self.base_lr_orig = base_lr
-        self.max_update = max_update
-        self.final_lr = final_lr
-        self.max_steps = self.max_update - self.warmup_steps
+        self._init_decay(max_update, base_lr, final_lr)
 
-    def __call__(self, num_update):
-        if num_update < self.warmup_steps:
-            return self.get_warmup_lr(num_update)
-        if num_update <= self.max_update:
-            angle = pi * (num_update - self.warmup_steps) / self.max_steps
-            self.base_lr = (self.final_lr
-                            + (self.base_lr_orig - self.final_lr) * (1 + cos(angle)) / 2)
-        return self.base_lr
+    def _decay(self, n):
+        # (1 + cos) / 2 scales by a power of two, so the result is bit-identical to
+        # MXNet's (base_lr_orig - final_lr) * (1 + cos) / 2
+        return (1 + cos(pi * n / self.max_steps)) / 2
