@@ -7,7 +7,23 @@ from .base import DataBatch, DataDesc, DataIter
 __all__ = ['ResizeIter', 'PrefetchingIter']
 
 
-class ResizeIter(DataIter):
+class _WholeBatchIter(DataIter):
+    """Iterators whose `iter_next` stores a whole DataBatch in `current_batch`."""
+
+    def getdata(self):
+        return self.current_batch.data
+
+    def getlabel(self):
+        return self.current_batch.label
+
+    def getindex(self):
+        return self.current_batch.index
+
+    def getpad(self):
+        return self.current_batch.pad
+
+
+class ResizeIter(_WholeBatchIter):
     """Make an epoch last exactly `size` batches, restarting the wrapped iterator as needed.
 
     Parameters
@@ -57,18 +73,6 @@ class ResizeIter(DataIter):
         self.cur += 1
         return True
 
-    def getdata(self):
-        return self.current_batch.data
-
-    def getlabel(self):
-        return self.current_batch.label
-
-    def getindex(self):
-        return self.current_batch.index
-
-    def getpad(self):
-        return self.current_batch.pad
-
 
 class _Worker:
     """One wrapped iterator and the thread that reads its next batch ahead.
@@ -106,7 +110,7 @@ def _prefetch_loop(worker):
         worker.ready.set()
 
 
-class PrefetchingIter(DataIter):
+class PrefetchingIter(_WholeBatchIter):
     """Read batches ahead in background threads; combine several iterators into one.
 
     Each wrapped iterator gets a thread that prepares its next batch while the current
@@ -229,15 +233,3 @@ class PrefetchingIter(DataIter):
         if self.iter_next():
             return self.current_batch
         raise StopIteration
-
-    def getdata(self):
-        return self.current_batch.data
-
-    def getlabel(self):
-        return self.current_batch.label
-
-    def getindex(self):
-        return self.current_batch.index
-
-    def getpad(self):
-        return self.current_batch.pad
