@@ -33,6 +33,30 @@ def broadcast_shapes(lhs, rhs):
     return tuple(out)
 
 
+def known(shape):
+    """True when `shape` is given and none of its dimensions is unknown (None)."""
+    return shape is not None and all(d is not None for d in shape)
+
+
+def prod(dims):
+    """The product of `dims` as a Python int (1 for no dims), free of numpy overflow."""
+    n = 1
+    for d in dims:
+        n *= int(d)
+    return n
+
+
+def sigmoid(x, out):
+    """1 / (1 + exp(-x)) into `out` (which may be `x`), without overflow warnings for
+    large |x|; returns `out`."""
+    np.negative(x, out=out)
+    with np.errstate(over='ignore'):
+        np.exp(out, out=out)
+    out += 1
+    np.reciprocal(out, out=out)
+    return out
+
+
 def write(out, value):
     """Copy `value` into the preallocated buffer `out` (a no-op if it is already there)."""
     if out is not value:

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from ._util import sigmoid as _sigmoid
 from .registry import Enum, Float, Operator, register, shape_check
 
 
@@ -83,16 +84,6 @@ def erf(x):
 
 
 # ----------------------------------------------------------------------------- Activation
-def _sigmoid(x, out):
-    # 1 / (1 + exp(-x)) without overflow warnings for large |x|
-    np.negative(x, out=out)
-    with np.errstate(over='ignore'):
-        np.exp(out, out=out)
-    out += 1
-    np.reciprocal(out, out=out)
-    return out
-
-
 def _softrelu(x, out):
     np.logaddexp(0, x, out=out)
     return out

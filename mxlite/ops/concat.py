@@ -5,11 +5,8 @@ pieces, SliceChannel's concatenates the pieces' gradients (zeros for unused outp
 """
 import numpy as np
 
+from ._util import known as _known
 from .registry import Bool, Int, Operator, Shape, register, shape_check
-
-
-def _known(shape):
-    return shape is not None and all(d is not None for d in shape)
 
 
 def _axis(axis, ndim, what, shape):
@@ -18,8 +15,23 @@ def _axis(axis, ndim, what, shape):
     return axis % ndim
 
 
+class _Joined(Operator):
+    """Concat and stack: `num_args` inputs named arg0, arg1, ... joined into one output."""
+    key_var_num_args = 'num_args'
+    backward_uses_inputs = False
+    backward_uses_outputs = False
+
+    def list_arguments(self, p):
+        return ['arg%d' % i for i in range(p.num_args)]
+
+    @staticmethod
+    def _check_num_args(p, in_shapes):
+        shape_check(len(in_shapes) == p.num_args, 'num_args=%d but %d inputs were given',
+                    p.num_args, len(in_shapes))
+
+
 @register
-class Concat(Operator):
+class Concat(_Joined):
     """Join `num_args` arrays along axis `dim`; all other dimensions must agree.
 
     Shape inference fills in what the other inputs (and, when known, the output) decide:
@@ -34,16 +46,9 @@ class Concat(Operator):
     name = 'Concat'
     aliases = ('concat',)
     params = {'num_args': Int(), 'dim': Int(1)}
-    key_var_num_args = 'num_args'
-    backward_uses_inputs = False
-    backward_uses_outputs = False
-
-    def list_arguments(self, p):
-        return ['arg%d' % i for i in range(p.num_args)]
 
     def infer_shape(self, p, in_shapes, out_shapes=None):
-        shape_check(len(in_shapes) == p.num_args, 'num_args=%d but %d inputs were given',
-                    p.num_args, len(in_shapes))
+        self._check_num_args(p, in_shapes)
         out = out_shapes[0] if out_shapes else None
         entries = [('input arg%d' % i, s) for i, s in enumerate(in_shapes)] + [('output', out)]
         first = next(((lbl, tuple(s)) for lbl, s in entries if s is not None), None)
@@ -97,7 +102,7 @@ class Concat(Operator):
 
 
 @register
-class Stack(Operator):
+class Stack(_Joined):
     """Join `num_args` arrays of the same shape along a new axis `axis`.
 
     Examples
@@ -108,16 +113,9 @@ class Stack(Operator):
     """
     name = 'stack'
     params = {'axis': Int(0), 'num_args': Int()}
-    key_var_num_args = 'num_args'
-    backward_uses_inputs = False
-    backward_uses_outputs = False
-
-    def list_arguments(self, p):
-        return ['arg%d' % i for i in range(p.num_args)]
 
     def infer_shape(self, p, in_shapes, out_shapes=None):
-        shape_check(len(in_shapes) == p.num_args, 'num_args=%d but %d inputs were given',
-                    p.num_args, len(in_shapes))
+        self._check_num_args(p, in_shapes)
         common, owner = None, None
         for i, s in enumerate(in_shapes):
             if s is None:

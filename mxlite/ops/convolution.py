@@ -18,17 +18,11 @@ import threading
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from ._util import prod as _prod
 from .registry import Bool, Enum, Int, Operator, Shape, register, shape_check
 
 LAYOUTS = ('NCDHW', 'NCHW', 'NCW', 'NDHWC', 'NHWC', 'NWC')
 _DEFAULT_LAYOUT = {1: 'NCW', 2: 'NCHW', 3: 'NCDHW'}
-
-
-def _prod(dims):
-    n = 1
-    for d in dims:
-        n *= int(d)
-    return n
 
 
 # ----------------------------------------------------------------------------- kernels

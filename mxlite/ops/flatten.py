@@ -1,4 +1,5 @@
 """Flatten: collapse every axis but the first, (N, d1, ..., dk) -> (N, d1*...*dk)."""
+from ._util import prod
 from .registry import Operator, register
 
 
@@ -28,10 +29,7 @@ class Flatten(Operator):
         data = tuple(data)
         if not data:
             return in_shapes, [(1, 1)]
-        n = 1
-        for d in data[1:]:
-            n *= int(d)
-        return in_shapes, [(data[0], n)]
+        return in_shapes, [(data[0], prod(data[1:]))]
 
     def forward(self, p, inputs, outputs, ctx):
         x = inputs[0]

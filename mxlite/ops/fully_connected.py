@@ -1,6 +1,7 @@
 """FullyConnected: y = x W^T + b, on BLAS (np.dot writing into the planned buffer)."""
 import numpy as np
 
+from ._util import prod as _prod
 from .registry import Bool, Int, Operator, register, shape_check
 
 
@@ -12,13 +13,6 @@ def gemm(a, b, out):
     else:
         out[...] = np.dot(a, b)
     return out
-
-
-def _prod(dims):
-    n = 1
-    for d in dims:
-        n *= int(d)
-    return n
 
 
 @register

@@ -8,12 +8,9 @@ back, since an index may repeat: `scatter_add_rows` does that with one sort and
 import numpy as np
 
 from ..base import MXNetError, TypeInferError
+from ._util import known as _known
 from .registry import Bool, DType, Enum, Float, Int, IntOrNone, Operator, Shape, register, \
     shape_check
-
-
-def _known(shape):
-    return shape is not None and all(d is not None for d in shape)
 
 
 def as_index(indices, size, mode, what):

@@ -8,6 +8,7 @@ gradient and never write one for their label, as in MXNet.
 import numpy as np
 
 from ..base import MXNetError
+from ._util import sigmoid
 from .registry import Bool, Enum, Float, Operator, register, shape_check
 from .softmax import softmax_into
 
@@ -291,11 +292,7 @@ class LogisticRegressionOutput(_Regression):
     name = 'LogisticRegressionOutput'
 
     def transform(self, x, out):
-        np.negative(x, out=out)
-        with np.errstate(over='ignore'):
-            np.exp(out, out=out)
-        out += 1
-        np.reciprocal(out, out=out)
+        sigmoid(x, out)
 
 
 # ----------------------------------------------------------------------------- MakeLoss

@@ -10,13 +10,6 @@ import numpy as np
 from .registry import Bool, Enum, Float, Int, Operator, register, shape_check
 
 
-def _prod(dims):
-    n = 1
-    for d in dims:
-        n *= int(d)
-    return n
-
-
 def matmul_into(a, b, out):
     """out[...] = a @ b, letting BLAS write into `out` when its layout allows."""
     if (type(out) is np.ndarray and out.flags.c_contiguous

@@ -12,6 +12,7 @@ plus ``_random_randint``, ``_sample_multinomial`` and ``_shuffle``.
 """
 import numpy as np
 
+from ._util import prod as _prod
 from .registry import Bool, Enum, Float, Int, Operator, Shape, Str, register, shape_check
 
 _FLOAT_DTYPES = ('float16', 'float32', 'float64')
@@ -416,13 +417,6 @@ class SampleMultinomial(Operator):
         with np.errstate(divide='ignore', invalid='ignore'):
             np.add.at(gflat, (rows, idx), g / flat[rows, idx])
         return [grad]
-
-
-def _prod(dims):
-    n = 1
-    for d in dims:
-        n *= int(d)
-    return n
 
 
 # ----------------------------------------------------------------------------- shuffle

@@ -6,12 +6,9 @@ gives the output the input's buffer, does nothing) and backward reshapes the gra
 import numpy as np
 
 from ..base import ShapeError
+from ._util import known as _known
 from .registry import Bool, IntOrNone, Operator, Shape, register, shape_check
 from .shape_codes import resolve_reshape
-
-
-def _known(shape):
-    return shape is not None and all(d is not None for d in shape)
 
 
 def _size(shape):

@@ -5,11 +5,8 @@ copies that region and backward writes the head gradient into a zero array at th
 """
 import numpy as np
 
+from ._util import known as _known
 from .registry import Int, IntOrNone, Operator, Shape, register, shape_check
-
-
-def _known(shape):
-    return shape is not None and all(d is not None for d in shape)
 
 
 def _region_shape(shape, index):
@@ -23,6 +20,13 @@ class _Slicer(Operator):
 
     def index(self, p, shape, other=None):
         raise NotImplementedError
+
+    def infer_shape(self, p, in_shapes):
+        # one input (slice, slice_axis); slice_like also reads its second input's shape
+        src = in_shapes[0]
+        if not _known(src):
+            return in_shapes, [None]
+        return [tuple(src)], [self.out_shape(p, tuple(src))]
 
     def out_shape(self, p, shape, other=None):
         out = _region_shape(shape, self.index(p, shape, other))
@@ -79,12 +83,6 @@ class Slice(_Slicer):
             out.append(slice(b, e, s))
         return tuple(out)
 
-    def infer_shape(self, p, in_shapes):
-        src = in_shapes[0]
-        if not _known(src):
-            return in_shapes, [None]
-        return [tuple(src)], [self.out_shape(p, tuple(src))]
-
 
 @register
 class SliceAxis(_Slicer):
@@ -112,12 +110,6 @@ class SliceAxis(_Slicer):
                     "axis %d of size %d (input 'data' of shape %s)", p.begin, p.end, p.axis,
                     n, tuple(shape))
         return (slice(None),) * axis + (slice(b, e),)
-
-    def infer_shape(self, p, in_shapes):
-        src = in_shapes[0]
-        if not _known(src):
-            return in_shapes, [None]
-        return [tuple(src)], [self.out_shape(p, tuple(src))]
 
 
 @register

@@ -7,12 +7,8 @@ gradient back (a transpose, a reshape, or a sum over the copies for tile/repeat/
 """
 import numpy as np
 
-from ._util import reduce_to
+from ._util import known as _known, reduce_to
 from .registry import DType, Int, IntOrNone, Operator, Shape, register, shape_check
-
-
-def _known(shape):
-    return shape is not None and all(d is not None for d in shape)
 
 
 def _axis(axis, ndim, what, shape, extra=0):

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from ._util import sigmoid as _sigmoid
 from .activation import erf
 from .registry import Float, Operator, register
 
@@ -131,14 +132,6 @@ def _round_half_away(x, out):
     # exact, so this is right even where x + 0.5 would round.
     t = np.trunc(x)
     out[...] = t + np.where(np.abs(x - t) >= 0.5, np.sign(x), 0).astype(x.dtype)
-
-
-def _sigmoid(x, out):
-    np.negative(x, out=out)
-    with np.errstate(over='ignore'):
-        np.exp(out, out=out)
-    out += 1
-    np.reciprocal(out, out=out)
 
 
 def _softsign(x, out):
