@@ -240,24 +240,18 @@ def cmd_verify(args):
     problems = []
     # where a value sits in the file versus in the symbol
     file_shapes = {}
-    for name, arr in arg_params.items():
-        if name in aux_names:
-            problems.append("misplaced: '%s' is stored as arg:%s but the symbol has it as an "
-                            "aux state (aux:%s)" % (name, name, name))
-        elif name not in arg_names:
-            problems.append("extra: arg:%s %s is in the file but not used by the symbol"
-                            % (name, _shape_str(arr.shape)))
-        else:
-            file_shapes[name] = arr.shape
-    for name, arr in aux_params.items():
-        if name in arg_names:
-            problems.append("misplaced: '%s' is stored as aux:%s but the symbol has it as an "
-                            "argument (arg:%s)" % (name, name, name))
-        elif name not in aux_names:
-            problems.append("extra: aux:%s %s is in the file but not used by the symbol"
-                            % (name, _shape_str(arr.shape)))
-        else:
-            file_shapes[name] = arr.shape
+    for kind, params, names, other_kind, other_names, other_what in (
+            ('arg', arg_params, arg_names, 'aux', aux_names, 'an aux state'),
+            ('aux', aux_params, aux_names, 'arg', arg_names, 'an argument')):
+        for name, arr in params.items():
+            if name in other_names:
+                problems.append("misplaced: '%s' is stored as %s:%s but the symbol has it as "
+                                "%s (%s:%s)" % (name, kind, name, other_what, other_kind, name))
+            elif name not in names:
+                problems.append("extra: %s:%s %s is in the file but not used by the symbol"
+                                % (kind, name, _shape_str(arr.shape)))
+            else:
+                file_shapes[name] = arr.shape
     # the shapes the symbol wants: from the data shapes alone, then from everything known
     expected = {}
     if shapes:
