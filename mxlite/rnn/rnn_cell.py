@@ -360,27 +360,32 @@ class GRUCell(_DenseCell):
 
 
 # ----------------------------------------------------------------------------- containers
-def _cells_state_info(cells):
-    return sum([c.state_info for c in cells], [])
+class _CellGroup(BaseRNNCell):
+    """SequentialRNNCell and BidirectionalCell: cells in `_cells`, whose states and
+    weights are those of the cells, in order."""
+
+    @property
+    def state_info(self):
+        return sum([c.state_info for c in self._cells], [])
+
+    def begin_state(self, **kwargs):
+        if self._modified:
+            raise MXNetError('after a modifier cell wraps this cell, call begin_state on '
+                             'the modifier instead')
+        return sum([c.begin_state(**kwargs) for c in self._cells], [])
+
+    def unpack_weights(self, args):
+        for cell in self._cells:
+            args = cell.unpack_weights(args)
+        return args
+
+    def pack_weights(self, args):
+        for cell in self._cells:
+            args = cell.pack_weights(args)
+        return args
 
 
-def _cells_begin_state(cells, **kwargs):
-    return sum([c.begin_state(**kwargs) for c in cells], [])
-
-
-def _cells_unpack_weights(cells, args):
-    for cell in cells:
-        args = cell.unpack_weights(args)
-    return args
-
-
-def _cells_pack_weights(cells, args):
-    for cell in cells:
-        args = cell.pack_weights(args)
-    return args
-
-
-class SequentialRNNCell(BaseRNNCell):
+class SequentialRNNCell(_CellGroup):
     """A stack of cells applied one after the other (the output of one is the input of
     the next); states are the concatenation of the cells' states.
 
@@ -408,22 +413,6 @@ class SequentialRNNCell(BaseRNNCell):
                                  'child cells, not both')
             cell.params._params.update(self.params._params)
         self.params._params.update(cell.params._params)
-
-    @property
-    def state_info(self):
-        return _cells_state_info(self._cells)
-
-    def begin_state(self, **kwargs):
-        if self._modified:
-            raise MXNetError('after a modifier cell wraps this cell, call begin_state on '
-                             'the modifier instead')
-        return _cells_begin_state(self._cells, **kwargs)
-
-    def unpack_weights(self, args):
-        return _cells_unpack_weights(self._cells, args)
-
-    def pack_weights(self, args):
-        return _cells_pack_weights(self._cells, args)
 
     def __call__(self, inputs, states):
         self._counter += 1
@@ -456,7 +445,7 @@ class SequentialRNNCell(BaseRNNCell):
         return inputs, next_states
 
 
-class BidirectionalCell(BaseRNNCell):
+class BidirectionalCell(_CellGroup):
     """Runs `l_cell` forwards and `r_cell` backwards in time and concatenates their
     outputs (feature axis). Only `unroll` is supported; the returned states are
     ``[l_states, r_states]`` (a nested list, as in MXNet).
@@ -482,24 +471,8 @@ class BidirectionalCell(BaseRNNCell):
         self.params._params.update(r_cell.params._params)
         self._cells = [l_cell, r_cell]
 
-    def unpack_weights(self, args):
-        return _cells_unpack_weights(self._cells, args)
-
-    def pack_weights(self, args):
-        return _cells_pack_weights(self._cells, args)
-
     def __call__(self, inputs, states):
         raise NotImplementedError('BidirectionalCell cannot be stepped; use unroll')
-
-    @property
-    def state_info(self):
-        return _cells_state_info(self._cells)
-
-    def begin_state(self, **kwargs):
-        if self._modified:
-            raise MXNetError('after a modifier cell wraps this cell, call begin_state on '
-                             'the modifier instead')
-        return _cells_begin_state(self._cells, **kwargs)
 
     def unroll(self, length, inputs, begin_state=None, layout='NTC', merge_outputs=None):
         self.reset()
