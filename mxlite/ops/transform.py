@@ -48,6 +48,17 @@ class _Layout(Operator):
         return [self.grad(p, ograds[0], ctx.state['shape'])]
 
 
+class _Broadcast(_Layout):
+    """broadcast_to, broadcast_axis: size-1 dimensions repeated to the shape rule's sizes;
+    the gradient sums over the copies."""
+
+    def apply(self, p, x):
+        return np.broadcast_to(x, self.shape_rule(p, x.shape))
+
+    def grad(self, p, g, shape):
+        return reduce_to(g, shape)
+
+
 class _Reshaped(_Layout):
     """Only the shape changes (expand_dims, squeeze): the values are copied as they are, or
     shared when the planner runs the op in place; the gradient is reshaped back."""
@@ -281,7 +292,7 @@ class Repeat(_Layout):
 
 
 @register
-class BroadcastTo(_Layout):
+class BroadcastTo(_Broadcast):
     """Broadcast size-1 dimensions to `shape`; a 0 in `shape` keeps the input's size.
 
     Examples
@@ -306,15 +317,9 @@ class BroadcastTo(_Layout):
             out.append(t)
         return tuple(out)
 
-    def apply(self, p, x):
-        return np.broadcast_to(x, self.shape_rule(p, x.shape))
-
-    def grad(self, p, g, shape):
-        return reduce_to(g, shape)
-
 
 @register
-class BroadcastAxis(_Layout):
+class BroadcastAxis(_Broadcast):
     """Broadcast the size-1 dimensions `axis` to the sizes `size`.
 
     Examples
@@ -338,12 +343,6 @@ class BroadcastAxis(_Layout):
                         tuple(p.axis), k, shape, shape[k])
             out[k] = n
         return tuple(out)
-
-    def apply(self, p, x):
-        return np.broadcast_to(x, self.shape_rule(p, x.shape))
-
-    def grad(self, p, g, shape):
-        return reduce_to(g, shape)
 
 
 @register
