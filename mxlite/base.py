@@ -1,5 +1,6 @@
 """Shared foundations: the error type, dtype tables and attribute string forms."""
 import difflib
+import json
 
 import numpy as np
 
@@ -48,6 +49,21 @@ def did_you_mean(word, candidates):
     """' (did you mean 'x'?)' for the closest candidate, or ''."""
     close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     return " (did you mean '%s'?)" % close[0] if close else ''
+
+
+def json_spec(spec, args, kwargs, what):
+    """For the create() functions: the ``(args, kwargs)`` to call create with again when
+    the string `spec` is JSON -- ``'["name", {...}]'`` or ``'{"name": ..., ...}'`` -- or
+    None when it is not. A JSON spec takes no other arguments (ValueError naming `what`).
+    """
+    if not spec.startswith(('[', '{')):
+        return None
+    if args or kwargs:
+        raise ValueError('a JSON %s takes no extra arguments' % what)
+    if spec.startswith('['):
+        name, kwargs = json.loads(spec)
+        return (name,), kwargs
+    return (), json.loads(spec)
 
 
 def attr_to_str(value):

@@ -22,7 +22,7 @@ import warnings
 
 import numpy as np
 
-from .base import MXNetError, did_you_mean
+from .base import MXNetError, did_you_mean, json_spec
 from .ndarray.ndarray import NDArray
 
 __all__ = ['InitDesc', 'Initializer', 'register', 'alias', 'create', 'Load', 'Mixed', 'Zero',
@@ -122,15 +122,9 @@ def create(*args, **kwargs):
         return create(**name)
     if not isinstance(name, str):
         raise TypeError('initializer must be a str, dict or Initializer, got %r' % (name,))
-    if name.startswith('['):
-        if args or kwargs:
-            raise ValueError('a JSON initializer string takes no extra arguments')
-        name, kwargs = json.loads(name)
-        return create(name, **kwargs)
-    if name.startswith('{'):
-        if args or kwargs:
-            raise ValueError('a JSON initializer string takes no extra arguments')
-        return create(**json.loads(name))
+    spec = json_spec(name, args, kwargs, 'initializer string')
+    if spec is not None:
+        return create(*spec[0], **spec[1])
     klass = _REGISTRY.get(name.lower())
     if klass is None:
         raise UnknownInitializerError('%s is not registered. Please register with '

@@ -4,13 +4,12 @@ Every metric keeps two pairs of counters, as in MXNet 1.9.1: the local
 ``sum_metric / num_inst`` (cleared by `reset_local`, e.g. by Speedometer) and the global
 ``global_sum_metric / global_num_inst`` (cleared only by `reset`).
 """
-import json
 import warnings
 from collections import OrderedDict
 
 import numpy
 
-from ..base import did_you_mean, numeric_types, string_types
+from ..base import did_you_mean, json_spec, numeric_types, string_types
 
 __all__ = ['EvalMetric', 'CompositeEvalMetric', 'CustomMetric', 'CustomEvalMetric',
            'check_label_shapes', 'create', 'register', 'alias', 'np']
@@ -244,15 +243,9 @@ def _create(*args, **kwargs):
     if not isinstance(name, string_types):
         raise TypeError('metric must be a string, an EvalMetric, a list or a callable; got %s'
                         % type(name).__name__)
-    if name.startswith('['):
-        if args or kwargs:
-            raise ValueError('a JSON metric spec takes no extra arguments')
-        name, kwargs = json.loads(name)
-        return _create(name, **kwargs)
-    if name.startswith('{'):
-        if args or kwargs:
-            raise ValueError('a JSON metric spec takes no extra arguments')
-        return _create(**json.loads(name))
+    spec = json_spec(name, args, kwargs, 'metric spec')
+    if spec is not None:
+        return _create(*spec[0], **spec[1])
     key = name.lower()
     if key not in _REGISTRY:
         raise ValueError("unknown metric '%s'%s; registered metrics: %s"
