@@ -111,6 +111,14 @@ def _load_params(path):
         raise CLIError(str(exc)) from None
 
 
+def _load_checkpoint(args):
+    """(symbol path, params path, symbol, arg_params, aux_params) of --prefix/--epoch."""
+    sym_path, param_path = _files(args.prefix, args.epoch)
+    symbol = _load_symbol(sym_path)
+    arg_params, aux_params = _load_params(param_path)
+    return sym_path, param_path, symbol, arg_params, aux_params
+
+
 def _nd_format(path):
     """'V0'..'V3' of the first record of an NDArray file ('' when it holds none)."""
     with open(path, 'rb') as f:
@@ -169,9 +177,7 @@ def _input_names(symbol, arg_params, shapes):
 # ---------------------------------------------------------------------- info
 def cmd_info(args):
     mx = _mx()
-    sym_path, param_path = _files(args.prefix, args.epoch)
-    symbol = _load_symbol(sym_path)
-    arg_params, aux_params = _load_params(param_path)
+    sym_path, param_path, symbol, arg_params, aux_params = _load_checkpoint(args)
     shapes = _shapes(args)
     inputs = _input_names(symbol, arg_params, shapes)
     out = ['Model %s, epoch %d' % (args.prefix, args.epoch), '', 'Files:']
@@ -226,9 +232,7 @@ def cmd_info(args):
 # ---------------------------------------------------------------------- verify
 def cmd_verify(args):
     mx = _mx()
-    sym_path, param_path = _files(args.prefix, args.epoch)
-    symbol = _load_symbol(sym_path)
-    arg_params, aux_params = _load_params(param_path)
+    sym_path, param_path, symbol, arg_params, aux_params = _load_checkpoint(args)
     shapes = _shapes(args)
     arg_names = symbol.list_arguments()
     aux_names = symbol.list_auxiliary_states()
