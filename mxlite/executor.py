@@ -188,6 +188,8 @@ class Executor:
                     targets.append((grad_of_arg[tgt.name]._data, tgt.mode))
                 else:
                     targets.append((gbufs[tgt.entry], tgt.mode))
+            # kernels may skip input gradients nobody reads (a first layer's data)
+            octx.req = ['null' if t is None else t[1] for t in targets]
             steps.append((node.op.backward, node.params, ograds,
                           [bufs[e] for e in g.input_entries(i)],
                           [bufs[e] for e in g.output_entries(i)], octx, targets, i))

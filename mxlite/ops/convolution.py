@@ -156,8 +156,9 @@ def conv_forward(x, w, bias, stride, dilate, pad, groups, out):
     _write(out, y.reshape((f, n) + tuple(out_sp)).swapaxes(0, 1), bias)
 
 
-def conv_backward(x, w, g, stride, dilate, pad, groups, need_bias):
-    """(dx, dw, dbias or None) of conv_forward, given the output gradient g."""
+def conv_backward(x, w, g, stride, dilate, pad, groups, need_bias, need_dx=True):
+    """(dx, dw, dbias or None) of conv_forward, given the output gradient g; dx is None
+    when not needed (a first layer: col2im is half the backward cost)."""
     n, c = x.shape[:2]
     f = w.shape[0]
     kernel = w.shape[2:]
@@ -175,6 +176,8 @@ def conv_backward(x, w, g, stride, dilate, pad, groups, need_bias):
     cols = im2col(xp, kernel, stride, dilate, out_sp).reshape(groups, cg * _prod(kernel), -1)
     gt = _to_group_rows(g, groups, 'gemm')  # (G, Fg, N*O)
     dw = np.matmul(gt, cols.swapaxes(1, 2)).reshape(w.shape)
+    if not need_dx:
+        return None, dw, db
     np.matmul(w.reshape(groups, fg, -1).swapaxes(1, 2), gt, out=cols)  # columns no longer needed
     dxp = col2im(cols.reshape((c,) + tuple(kernel) + (n,) + tuple(out_sp)), xp.shape,
                  kernel, stride, dilate, out_sp, x.dtype)
@@ -348,12 +351,18 @@ class _ConvBase(Operator):
             g = np.moveaxis(g, -1, 1)
         g = g.astype(x.dtype, copy=False)
         pad = self.effective_pad(p, x, stride, dilate, pad)
-        fn = deconv_backward if self.deconv else conv_backward
-        dx, dw, db = fn(x, w, g, stride, dilate, pad, p.num_group, not p.no_bias)
+        if self.deconv:
+            dx, dw, db = deconv_backward(x, w, g, stride, dilate, pad, p.num_group,
+                                         not p.no_bias)
+        else:
+            dx, dw, db = conv_backward(x, w, g, stride, dilate, pad, p.num_group,
+                                       not p.no_bias, need_dx=ctx.needs(0))
         if last:
-            dx, dw = np.moveaxis(dx, 1, -1), np.moveaxis(dw, 1, -1)
+            dx = None if dx is None else np.moveaxis(dx, 1, -1)
+            dw = np.moveaxis(dw, 1, -1)
         dtype = inputs[0].dtype
-        grads = [dx.astype(dtype, copy=False), dw.astype(dtype, copy=False)]
+        grads = [None if dx is None else dx.astype(dtype, copy=False),
+                 dw.astype(dtype, copy=False)]
         if not p.no_bias:
             grads.append(db.astype(dtype, copy=False))
         return grads

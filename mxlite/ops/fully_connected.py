@@ -107,8 +107,8 @@ class FullyConnected(Operator):
         data, w = inputs[0], inputs[1]
         x = self._as_2d(p, data)
         g = ograds[0].reshape(x.shape[0], p.num_hidden)
-        gdata = np.dot(g, w).reshape(data.shape)
-        gw = np.dot(g.T, x)
+        gdata = np.dot(g, w).reshape(data.shape) if ctx.needs(0) else None
+        gw = np.dot(g.T, x) if ctx.needs(1) else None
         grads = [gdata, gw]
         if not p.no_bias:
             grads.append(g.sum(axis=0))

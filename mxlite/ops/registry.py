@@ -278,7 +278,8 @@ class OpContext:
     state:    a dict kept per node between forward and backward.
     xp:       the array module (numpy or cupy) of this device.
     rng:      a numpy Generator for this device, seeded by mx.random.seed.
-    req:      per output of the kernel, 'write' / 'add' / 'null' / 'inplace'.
+    req:      in backward, per input: 'write' / 'add' / 'null' ('null': nobody reads that
+              gradient, so the kernel may return None for it); None means all are needed.
     """
     __slots__ = ('is_train', 'state', 'xp', 'ctx', 'req')
 
@@ -288,6 +289,10 @@ class OpContext:
         self.xp = xp
         self.ctx = ctx
         self.req = req
+
+    def needs(self, slot):
+        """Is the gradient of input `slot` wanted (see `req`)?"""
+        return self.req is None or self.req[slot] != 'null'
 
     @property
     def rng(self):
