@@ -85,14 +85,20 @@ def crop(x, before, size):
     return x[_interior(before, size)]
 
 
-def im2col(x, kernel, stride, dilate, out_sp, slot='cols'):
-    """Columns (C, k1..kd, N, o1..od) of a padded x (N, C, *spatial), in scratch `slot`."""
+def im2col(x, kernel, stride, dilate, out_sp, slot='cols', state=None):
+    """Columns (C, k1..kd, N, o1..od) of a padded x (N, C, *spatial), in scratch `slot`,
+    or in a buffer kept in `state` (a training forward keeps them for backward)."""
     sn, sc = x.strides[:2]
     ss = x.strides[2:]
     shape = (x.shape[1],) + tuple(kernel) + (x.shape[0],) + tuple(out_sp)
     strides = ((sc,) + tuple(s * d for s, d in zip(ss, dilate)) + (sn,)
                + tuple(s * t for s, t in zip(ss, stride)))
-    cols = scratch(slot, shape, x.dtype)
+    if state is None:
+        cols = scratch(slot, shape, x.dtype)
+    else:
+        cols = state.get('cols')
+        if cols is None or cols.shape != shape or cols.dtype != x.dtype:
+            cols = state['cols'] = np.empty(shape, x.dtype)
     np.copyto(cols, as_strided(x, shape, strides, writeable=False))
     return cols
 
@@ -136,8 +142,9 @@ def _is_pointwise(kernel, stride, pad):
     return all(k == 1 for k in kernel) and all(s == 1 for s in stride) and not any(pad)
 
 
-def conv_forward(x, w, bias, stride, dilate, pad, groups, out):
-    """out (N, F, *o) = conv(x (N, C, *i), w (F, C/groups, *k)) + bias; channel-first."""
+def conv_forward(x, w, bias, stride, dilate, pad, groups, out, keep=None):
+    """out (N, F, *o) = conv(x (N, C, *i), w (F, C/groups, *k)) + bias; channel-first.
+    With `keep` (a dict), the im2col columns stay there for conv_backward."""
     n, c = x.shape[:2]
     f = w.shape[0]
     kernel = w.shape[2:]
@@ -149,14 +156,16 @@ def conv_forward(x, w, bias, stride, dilate, pad, groups, out):
         y = np.matmul(w.reshape(groups, fg, cg), x4)
         _write(out, y.reshape(out.shape), bias)
         return
-    cols = im2col(pad_zeros(x, pad, slot='pad'), kernel, stride, dilate, out_sp)
+    cols = im2col(pad_zeros(x, pad, slot='pad'), kernel, stride, dilate, out_sp, state=keep)
+    if keep is not None:
+        keep['cols_valid'] = True
     cols = cols.reshape(groups, cg * _prod(kernel), -1)
     y = scratch('gemm', (groups, fg, cols.shape[2]), x.dtype)
     np.matmul(w.reshape(groups, fg, -1), cols, out=y)
     _write(out, y.reshape((f, n) + tuple(out_sp)).swapaxes(0, 1), bias)
 
 
-def conv_backward(x, w, g, stride, dilate, pad, groups, need_bias, need_dx=True):
+def conv_backward(x, w, g, stride, dilate, pad, groups, need_bias, need_dx=True, kept=None):
     """(dx, dw, dbias or None) of conv_forward, given the output gradient g; dx is None
     when not needed (a first layer: col2im is half the backward cost)."""
     n, c = x.shape[:2]
@@ -173,7 +182,11 @@ def conv_backward(x, w, g, stride, dilate, pad, groups, need_bias, need_dx=True)
         dw = np.einsum('ngfo,ngco->gfc', g4, x4, optimize=True).reshape(w.shape)
         return dx, dw.astype(w.dtype, copy=False), db
     xp = pad_zeros(x, pad, slot='pad')
-    cols = im2col(xp, kernel, stride, dilate, out_sp).reshape(groups, cg * _prod(kernel), -1)
+    if kept is not None and kept.pop('cols_valid', False):
+        cols = kept['cols']  # from this batch's forward
+    else:
+        cols = im2col(xp, kernel, stride, dilate, out_sp)
+    cols = cols.reshape(groups, cg * _prod(kernel), -1)
     gt = _to_group_rows(g, groups, 'gemm')  # (G, Fg, N*O)
     dw = np.matmul(gt, cols.swapaxes(1, 2)).reshape(w.shape)
     if not need_dx:
@@ -356,7 +369,7 @@ class _ConvBase(Operator):
                                          not p.no_bias)
         else:
             dx, dw, db = conv_backward(x, w, g, stride, dilate, pad, p.num_group,
-                                       not p.no_bias, need_dx=ctx.needs(0))
+                                       not p.no_bias, need_dx=ctx.needs(0), kept=ctx.state)
         if last:
             dx = None if dx is None else np.moveaxis(dx, 1, -1)
             dw = np.moveaxis(dw, 1, -1)
@@ -399,7 +412,9 @@ class Convolution(_ConvBase):
         out = outputs[0]
         out_cf = np.moveaxis(out, -1, 1) if last else out
         bias = None if p.no_bias else inputs[2].astype(x.dtype, copy=False)
-        conv_forward(x, w, bias, stride, dilate, pad, p.num_group, out_cf)
+        # a training pass keeps its im2col columns for backward (one copy saved per step)
+        keep = ctx.state if ctx.is_train else None
+        conv_forward(x, w, bias, stride, dilate, pad, p.num_group, out_cf, keep=keep)
 
 
 @register

@@ -193,8 +193,21 @@ class Pooling(Operator):
             xp = pad_zeros(x, before, after, slot='pool', value=_lowest(x.dtype))
             kidxs = list(np.ndindex(*kernel))
             out[...] = xp[_window(kidxs[0], stride, out_sp)]
-            for kidx in kidxs[1:]:
-                np.maximum(out, xp[_window(kidx, stride, out_sp)], out=out)
+            # a training pass records which window position won (the first maximum), so
+            # backward scatters the gradient without comparing values again
+            arg = self._argmax_buffer(ctx, out.shape) if ctx.is_train and \
+                len(kidxs) < 256 else None
+            if arg is not None:
+                arg.fill(0)
+                won = ctx.state['won']
+            for k, kidx in enumerate(kidxs[1:], 1):
+                win = xp[_window(kidx, stride, out_sp)]
+                if arg is not None:
+                    np.greater(win, out, out=won)
+                    # arg = where(won, k, arg) by arithmetic: a masked copy is 10x slower
+                    arg *= ~won
+                    arg += won.view(np.uint8) * np.uint8(k)
+                np.maximum(out, win, out=out)
             return
         xp = pad_zeros(x, before, after, slot='pool')
         acc = np.zeros(out.shape, dtype=np.float32 if x.dtype == np.float16 else x.dtype)
@@ -208,6 +221,15 @@ class Pooling(Operator):
         elif kind == 'lp':
             acc = _root(acc, p.p_value)
         out[...] = acc
+
+    @staticmethod
+    def _argmax_buffer(ctx, shape):
+        arg = ctx.state.get('argmax')
+        if arg is None or arg.shape != shape:
+            arg = ctx.state['argmax'] = np.empty(shape, np.uint8)
+            ctx.state['won'] = np.empty(shape, np.bool_)
+        ctx.state['argmax_valid'] = True
+        return arg
 
     def _divisor(self, p, spatial, kernel, stride, pad, out_sp):
         """Per-output-pixel window size of avg pooling (an array over the spatial axes)."""
@@ -242,14 +264,27 @@ class Pooling(Operator):
         if p.global_pool:
             dx = self._global_backward(p, x, y, g)
         else:
-            dx = self._window_backward(p, x, y, g)
+            dx = self._window_backward(p, x, y, g, ctx.state.pop('argmax_valid', False)
+                                       and ctx.state.get('argmax'))
         if self._layout(p, x.ndim).endswith('C'):
             dx = np.moveaxis(dx, 1, -1)
         return [dx.astype(inputs[0].dtype, copy=False)]
 
-    def _window_backward(self, p, x, y, g):
+    def _window_backward(self, p, x, y, g, argmax=None):
         kernel, stride, before, after, out_sp = self.geometry(p, x.shape[2:])
         kind = p.pool_type
+        if kind == 'max' and argmax is not None and argmax is not False:
+            padded = tuple(n + b + a for n, b, a in zip(x.shape[2:], before, after))
+            dxp = np.zeros(x.shape[:2] + padded, dtype=x.dtype)
+            overlap = any(k > s for k, s in zip(kernel, stride))
+            for k, kidx in enumerate(np.ndindex(*kernel)):
+                win = _window(kidx, stride, out_sp)
+                if overlap:
+                    dxp[win] += g * (argmax == k)
+                else:  # each input pixel is in one window: write, do not add
+                    np.multiply(g, argmax == k, out=dxp[win])
+            return dxp[(Ellipsis,) + tuple(slice(b, b + n)
+                                           for b, n in zip(before, x.shape[2:]))]
         fill = _lowest(x.dtype) if kind == 'max' else 0
         xp = pad_zeros(x, before, after, slot='pool', value=fill)
         dxp = np.zeros(xp.shape, dtype=x.dtype)
