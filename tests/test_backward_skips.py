@@ -38,3 +38,22 @@ def test_executor_marks_unwanted_data_gradient_null():
     assert step[5].req[0] == 'null' and step[5].req[1] == 'write'
     assert ex.grad_dict['data'] is None
     np.testing.assert_allclose(ex.grad_dict['fc_bias'].asnumpy(), [2, 2, 2])
+
+
+def test_convolution_keeps_only_small_im2col_columns(monkeypatch):
+    """Columns kept for backward live outside the memory plan: only small ones are kept."""
+    from mxlite.ops import convolution
+    net = mx.sym.Convolution(mx.sym.var('data'), kernel=(3, 3), num_filter=4, name='c')
+    ex = net.simple_bind(mx.cpu(), data=(2, 3, 8, 8))
+    ex.arg_dict['data'][:] = np.random.rand(2, 3, 8, 8)
+    ex.arg_dict['c_weight'][:] = np.random.rand(4, 3, 3, 3)
+    ex.forward(is_train=True)
+    ex.backward(mx.nd.ones((2, 4, 6, 6)))
+    kept_grad = ex.grad_dict['c_weight'].asnumpy().copy()
+    state = ex._states[ex._fwd_steps[0][5]]
+    assert 'cols' in state
+    monkeypatch.setattr(convolution, 'KEEP_COLS_BYTES', 16)
+    ex.forward(is_train=True)
+    assert 'cols' not in state
+    ex.backward(mx.nd.ones((2, 4, 6, 6)))  # recomputed columns, same gradient
+    np.testing.assert_allclose(ex.grad_dict['c_weight'].asnumpy(), kept_grad, rtol=1e-6)

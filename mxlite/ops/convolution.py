@@ -142,6 +142,15 @@ def _is_pointwise(kernel, stride, pad):
     return all(k == 1 for k in kernel) and all(s == 1 for s in stride) and not any(pad)
 
 
+KEEP_COLS_BYTES = 32 << 20  # per node; beyond this, backward recomputes its columns
+
+
+def _cols_bytes(x, w, out, groups):
+    """Bytes of the im2col columns conv_forward would build."""
+    return x.shape[1] * _prod(w.shape[2:]) * x.shape[0] * _prod(out.shape[2:]) * \
+        x.dtype.itemsize
+
+
 def conv_forward(x, w, bias, stride, dilate, pad, groups, out, keep=None):
     """out (N, F, *o) = conv(x (N, C, *i), w (F, C/groups, *k)) + bias; channel-first.
     With `keep` (a dict), the im2col columns stay there for conv_backward."""
@@ -412,8 +421,14 @@ class Convolution(_ConvBase):
         out = outputs[0]
         out_cf = np.moveaxis(out, -1, 1) if last else out
         bias = None if p.no_bias else inputs[2].astype(x.dtype, copy=False)
-        # a training pass keeps its im2col columns for backward (one copy saved per step)
-        keep = ctx.state if ctx.is_train else None
+        # a training pass keeps small im2col columns for backward (saves one im2col per
+        # step); large ones would hold memory outside the executor's plan, so they are
+        # recomputed instead
+        keep = None
+        if ctx.is_train and _cols_bytes(x, w, out_cf, p.num_group) <= KEEP_COLS_BYTES:
+            keep = ctx.state
+        else:
+            ctx.state.pop('cols', None)
         conv_forward(x, w, bias, stride, dilate, pad, p.num_group, out_cf, keep=keep)
 
 
