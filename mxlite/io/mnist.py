@@ -10,8 +10,6 @@ import logging
 import os
 import pathlib
 import tempfile
-import urllib.error
-import urllib.request
 
 import numpy as np
 
@@ -234,6 +232,8 @@ def _has_file(folder, stem):
 
 def _download(folder, stem, md5):
     """Fetch stem.gz into folder from the first mirror that answers; the error or None."""
+    import urllib.error  # only when downloading: keeps `mx.io` quick to import
+    import urllib.request
     errors = []
     for mirror in MNIST_MIRRORS:
         url = mirror + stem + '.gz'
