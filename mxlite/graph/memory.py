@@ -74,6 +74,7 @@ class MemoryPlan:
 
     def __init__(self):
         self.storage, self.sizes, self.lifetime, self.inplace = {}, {}, {}, []
+        self.offsets = {}   # byte offset of a key inside its block, when not 0
 
 
 def _lifetimes(graph, backward_plan):
@@ -147,7 +148,69 @@ def plan_memory(graph, shapes, types, backward_plan=None, share=True):
             plan.sizes[sid] = max(nbytes, 1)
         plan.storage[key] = sid
         live[key] = sid
+    if share:
+        _repack_if_smaller(plan, shapes, types)
     return plan
+
+
+def _repack_if_smaller(plan, shapes, types):
+    """Replace the walk's blocks with one arena holding every value at a fixed offset,
+    when that needs less memory. The walk decides blocks as values appear, so a small
+    value can take (and grow) a block that a later large value then cannot use, and a
+    block holds one value at a time; knowing every lifetime up front, values whose lives
+    do not overlap are packed side by side. In-place pairs stay together as one group."""
+    group = {key: key for key in plan.storage}
+
+    def root(k):
+        while group[k] != k:
+            group[k] = group[group[k]]
+            k = group[k]
+        return k
+    for new, old in plan.inplace:
+        group[root(new)] = root(old)
+    members = {}
+    for key in plan.storage:
+        members.setdefault(root(key), []).append(key)
+    groups = list(members.values())
+    items = [(min(plan.lifetime[k][0] for k in keys),
+              max(plan.lifetime[k][1] for k in keys),
+              max(_nbytes(shapes[k[1]], types[k[1]] or np.float32) for k in keys))
+             for keys in groups]
+    total, offsets = pack_offsets(items)
+    if total < sum(plan.sizes.values()):
+        plan.sizes = {0: max(total, 1)}
+        plan.storage = {k: 0 for keys in groups for k in keys}
+        plan.offsets = {k: off for keys, off in zip(groups, offsets) for k in keys}
+
+
+ALIGN = 64  # bytes: every value in an arena starts on a cache line
+
+
+def pack_offsets(items):
+    """Offsets in one arena for (born, dies, nbytes) items such that items whose lives
+    overlap (one dying at step t and one born at t do overlap) get disjoint byte ranges.
+    Largest first; each goes into the tightest gap left by the items it overlaps in time,
+    or above them all. Returns (arena bytes, offset per item)."""
+    order = sorted(range(len(items)), key=lambda i: (-items[i][2], items[i][0], items[i][1]))
+    placed = []        # (born, dies, start, end) of items already given an offset
+    offsets = [0] * len(items)
+    total = 0
+    for i in order:
+        born, dies, nbytes = items[i]
+        size = -(-max(nbytes, 1) // ALIGN) * ALIGN
+        busy = sorted((lo, hi) for b, d, lo, hi in placed if b <= dies and born <= d)
+        best = gap = None
+        top = 0
+        for lo, hi in busy:
+            if lo - top >= size and (gap is None or lo - top < gap):
+                best, gap = top, lo - top
+            top = max(top, hi)
+        if best is None:
+            best = top
+        offsets[i] = best
+        placed.append((born, dies, best, best + size))
+        total = max(total, best + size)
+    return total, offsets
 
 
 def _inplace_source(graph, backward_plan, key, born, n, live, life, shapes, types):
@@ -198,9 +261,12 @@ def allocate(graph, shapes, types, var_arrays, backward_plan, xp, share=True, po
         blocks = {sid: pool.claim(plan.sizes[sid], xp)
                   for sid in sorted(plan.sizes, key=lambda k: -plan.sizes[k])}
 
-    def view(e, sid):
+    def view(key, sid):
+        e = key[1]
         dtype = np.dtype(types[e] if types[e] is not None else np.float32)
-        return blocks[sid][:_nbytes(shapes[e], dtype)].view(dtype).reshape(shapes[e])
+        start = plan.offsets.get(key, 0)
+        raw = blocks[sid][start:start + _nbytes(shapes[e], dtype)]
+        return raw.view(dtype).reshape(shapes[e])
     bufs = [None] * graph.num_entries
     grads = {}
     naive = naive_grad = 0
@@ -209,10 +275,10 @@ def allocate(graph, shapes, types, var_arrays, backward_plan, xp, share=True, po
             bufs[graph.row_ptr[i]] = var_arrays[node.name]
     for (kind, e), sid in plan.storage.items():
         if kind == 'v':
-            bufs[e] = view(e, sid)
+            bufs[e] = view((kind, e), sid)
             naive += int(bufs[e].nbytes)
         else:
-            grads[e] = view(e, sid)
+            grads[e] = view((kind, e), sid)
     if backward_plan is not None:
         for e in backward_plan.grad_entries:
             dtype = np.dtype(types[e] if types[e] is not None else np.float32)

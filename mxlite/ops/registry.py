@@ -280,6 +280,8 @@ class OpContext:
     rng:      a numpy Generator for this device, seeded by mx.random.seed.
     req:      in backward, per input: 'write' / 'add' / 'null' ('null': nobody reads that
               gradient, so the kernel may return None for it); None means all are needed.
+              In forward, per output, only for ops with `forward_accumulates`: 'add'
+              means add the result into the output array; None means write.
     """
     __slots__ = ('is_train', 'state', 'xp', 'ctx', 'req')
 
@@ -320,6 +322,9 @@ class Operator:
     is_loss = False
     # (input index, output index) pairs whose buffers may be shared
     inplace = ()
+    # forward honours ctx.req == ['add', ...]: adds into outputs[0] instead of writing it
+    # (the executor then fuses a following elemwise_add into this op at inference)
+    forward_accumulates = False
     # what backward reads: 'inputs', 'outputs', both, or none (drives memory planning)
     backward_uses_inputs = True
     backward_uses_outputs = True
