@@ -113,13 +113,14 @@ def _lifetimes(graph, backward_plan):
     return life
 
 
-def plan_memory(graph, shapes, types, backward_plan=None, share=True):
+def plan_memory(graph, shapes, types, backward_plan=None, share=True, arena=None):
     """A MemoryPlan for forward values and gradients on one timeline.
 
     Pure planning over the IR (no arrays), testable alone: two keys get the same block
     only if their lifetimes do not overlap, or the second overwrites the first in place
     at the step where the first dies (an op that declares `inplace`). Freed blocks serve
-    later values by MXNet's matching rule (`match_block`)."""
+    later values by MXNet's matching rule (`match_block`); then, if it is smaller (or
+    `arena` is true), one arena with every value at an offset replaces those blocks."""
     plan = MemoryPlan()
     plan.lifetime = life = _lifetimes(graph, backward_plan)
     n = len(graph.nodes)
@@ -149,11 +150,11 @@ def plan_memory(graph, shapes, types, backward_plan=None, share=True):
         plan.storage[key] = sid
         live[key] = sid
     if share:
-        _repack_if_smaller(plan, shapes, types)
+        _repack(plan, shapes, types, force=bool(arena))
     return plan
 
 
-def _repack_if_smaller(plan, shapes, types):
+def _repack(plan, shapes, types, force=False):
     """Replace the walk's blocks with one arena holding every value at a fixed offset,
     when that needs less memory. The walk decides blocks as values appear, so a small
     value can take (and grow) a block that a later large value then cannot use, and a
@@ -177,7 +178,7 @@ def _repack_if_smaller(plan, shapes, types):
               max(_nbytes(shapes[k[1]], types[k[1]] or np.float32) for k in keys))
              for keys in groups]
     total, offsets = pack_offsets(items)
-    if total < sum(plan.sizes.values()):
+    if force or total < sum(plan.sizes.values()):
         plan.sizes = {0: max(total, 1)}
         plan.storage = {k: 0 for keys in groups for k in keys}
         plan.offsets = {k: off for keys, off in zip(groups, offsets) for k in keys}
@@ -252,8 +253,9 @@ def allocate(graph, shapes, types, var_arrays, backward_plan, xp, share=True, po
     """-> (buffers per entry, gradient buffers {entry: array}, stats).
 
     Variable entries alias the bound arrays. With a SharedPool (executors that never run
-    at the same time) the blocks come from it, largest first."""
-    plan = plan_memory(graph, shapes, types, backward_plan, share)
+    at the same time) each plan is one arena, so a smaller executor's arena fits in a
+    larger one's block."""
+    plan = plan_memory(graph, shapes, types, backward_plan, share, arena=pool is not None)
     if pool is None:
         blocks = {sid: xp.zeros(size, dtype=np.uint8) for sid, size in plan.sizes.items()}
     else:
