@@ -9,7 +9,7 @@ import numpy as np
 from . import debug as _debug
 from .base import MXNetError, did_you_mean, np_dtype
 from .context import Context
-from .graph import infer, memory
+from .graph import fuse, infer, memory
 from .graph.gradient import plan_backward
 from .graph.ir import Graph, describe_users
 from .ndarray.ndarray import NDArray
@@ -150,8 +150,15 @@ class Executor:
             var_arrays[n] = a._data
         reqs = dict(zip(self._arg_names, self._grad_req))
         self._backward_plan = plan_backward(g, reqs)
+        fusions = fuse.add_fusions(g, shapes, types) \
+            if self._backward_plan is None and fuse.enabled() else ()
         self._buffers, self._grad_buffers, self._plan_stats = memory.allocate(
-            g, shapes, types, var_arrays, self._backward_plan, xp, pool=self._mem_pool)
+            g, shapes, types, var_arrays, self._backward_plan, xp, pool=self._mem_pool,
+            fusions=fusions)
+        fused = self._plan_stats.pop('fused')
+        self._plan_stats['fused'] = len(fused)
+        adds_into = {f.producer for f in fused}
+        done_by_producer = {f.add for f in fused}
         bufs = self._buffers
         self._states = [dict() if n.op is not None else None for n in g.nodes]
         steps = []
@@ -159,7 +166,12 @@ class Executor:
             if node.op is None:
                 continue
             octx = OpContext(False, self._states[i], xp, self._ctx)
-            steps.append((node.op.forward, node.params,
+            forward = node.op.forward
+            if i in adds_into:    # add into the buffer already holding the other operand
+                octx.req = ['add'] + ['write'] * (len(g.output_entries(i)) - 1)
+            elif i in done_by_producer:
+                forward = _sum_already_written
+            steps.append((forward, node.params,
                           [bufs[e] for e in g.input_entries(i)],
                           [bufs[e] for e in g.output_entries(i)], octx, i))
         self._fwd_steps = steps
@@ -353,6 +365,10 @@ class Executor:
     def debug_str(self):
         """The symbol's listing plus the memory plan, ending 'Total N MB allocated'."""
         return self._symbol.debug_str() + memory.describe(self._plan_stats)
+
+
+def _sum_already_written(p, inputs, outputs, ctx):
+    """The forward of an add fused into its operand's producer (graph/fuse.py)."""
 
 
 def simple_bind(symbol, ctx, grad_req='write', type_dict=None, group2ctx=None,

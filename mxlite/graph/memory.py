@@ -70,10 +70,13 @@ class MemoryPlan:
     forward value) or ('g', entry) (the gradient of an entry); `sizes[block]` its bytes;
     `lifetime[key]` the (first, last) step using it on one timeline where forward step i
     is node i and backward step k comes at len(nodes) + k; `inplace` lists (new, old) keys
-    that share a block because new overwrites old at the step where old dies."""
+    that share a block because new overwrites old at the step where old dies; `fused`
+    lists (value, other) keys of AddFusions (graph/fuse.py): value is added into other's
+    storage, so the two share it while both live."""
 
     def __init__(self):
         self.storage, self.sizes, self.lifetime, self.inplace = {}, {}, {}, []
+        self.fused = []
         self.offsets = {}   # byte offset of a key inside its block, when not 0
 
 
@@ -113,18 +116,23 @@ def _lifetimes(graph, backward_plan):
     return life
 
 
-def plan_memory(graph, shapes, types, backward_plan=None, share=True, arena=None):
+def plan_memory(graph, shapes, types, backward_plan=None, share=True, arena=None,
+                fusions=()):
     """A MemoryPlan for forward values and gradients on one timeline.
 
     Pure planning over the IR (no arrays), testable alone: two keys get the same block
     only if their lifetimes do not overlap, or the second overwrites the first in place
     at the step where the first dies (an op that declares `inplace`). Freed blocks serve
     later values by MXNet's matching rule (`match_block`); then, if it is smaller (or
-    `arena` is true), one arena with every value at an offset replaces those blocks."""
+    `arena` is true), one arena with every value at an offset replaces those blocks.
+    `fusions` (AddFusions, applied only when sharing) put a producer's output in the
+    storage of the value it is added into."""
     plan = MemoryPlan()
     plan.lifetime = life = _lifetimes(graph, backward_plan)
     n = len(graph.nodes)
     live, free = {}, []
+    into = {('v', f.value): ('v', f.other) for f in fusions} if share else {}
+    summed = {('v', graph.row_ptr[f.add]): ('v', f.other) for f in fusions} if share else {}
     for key in sorted(life, key=lambda k: (life[k][0], k[0] == 'g', k[1])):
         born, dies = life[key]
         e = key[1]
@@ -133,7 +141,14 @@ def plan_memory(graph, shapes, types, backward_plan=None, share=True, arena=None
             for other in [k for k in live if life[k][1] < born]:
                 free.append(live.pop(other))
         sid = None
-        if share:
+        if key in into:   # added into a live value: no storage, and no life of its own
+            plan.storage[key] = plan.storage[into[key]]
+            plan.fused.append((key, into[key]))
+            continue
+        if key in summed:  # the add's output is the buffer that already holds the sum
+            sid = live.pop(summed[key])
+            plan.inplace.append((key, summed[key]))
+        if sid is None and share:
             old = _inplace_source(graph, backward_plan, key, born, n, live, life, shapes,
                                   types)
             if old is not None:
@@ -167,7 +182,7 @@ def _repack(plan, shapes, types, force=False):
             group[k] = group[group[k]]
             k = group[k]
         return k
-    for new, old in plan.inplace:
+    for new, old in plan.inplace + plan.fused:
         group[root(new)] = root(old)
     members = {}
     for key in plan.storage:
@@ -249,13 +264,15 @@ def _inplace_source(graph, backward_plan, key, born, n, live, life, shapes, type
     return None
 
 
-def allocate(graph, shapes, types, var_arrays, backward_plan, xp, share=True, pool=None):
+def allocate(graph, shapes, types, var_arrays, backward_plan, xp, share=True, pool=None,
+             fusions=()):
     """-> (buffers per entry, gradient buffers {entry: array}, stats).
 
     Variable entries alias the bound arrays. With a SharedPool (executors that never run
     at the same time) each plan is one arena, so a smaller executor's arena fits in a
     larger one's block."""
-    plan = plan_memory(graph, shapes, types, backward_plan, share, arena=pool is not None)
+    plan = plan_memory(graph, shapes, types, backward_plan, share, arena=pool is not None,
+                       fusions=fusions)
     if pool is None:
         blocks = {sid: xp.zeros(size, dtype=np.uint8) for sid, size in plan.sizes.items()}
     else:
@@ -290,7 +307,8 @@ def allocate(graph, shapes, types, var_arrays, backward_plan, xp, share=True, po
     total = sum(plan.sizes.values())
     stats = {'forward_bytes': total, 'grad_bytes': 0, 'planned_bytes': total,
              'naive_bytes': naive, 'naive_grad_bytes': naive_grad,
-             'inplace': len(plan.inplace)}
+             'inplace': len(plan.inplace),
+             'fused': [f for f in fusions if ('v', f.value) in dict(plan.fused)]}
     if pool is not None:
         stats['pool_bytes'] = pool.total
     return bufs, grads, stats
