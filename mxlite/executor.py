@@ -202,6 +202,9 @@ class Executor:
                     targets.append((gbufs[tgt.entry], tgt.mode))
             # kernels may skip input gradients nobody reads (a first layer's data)
             octx.req = ['null' if t is None else t[1] for t in targets]
+            octx.grad_dst = [t[0] if t is not None and t[1] == 'write' and
+                             type(t[0]) is np.ndarray and t[0].flags.c_contiguous else None
+                             for t in targets]
             steps.append((node.op.backward, node.params, ograds,
                           [bufs[e] for e in g.input_entries(i)],
                           [bufs[e] for e in g.output_entries(i)], octx, targets, i))

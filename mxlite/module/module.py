@@ -420,7 +420,7 @@ class Module(BaseModule):
             return
         num_device = len(self._context)
         kv = self._kvstore
-        updater = self._updater
+        indices, all_grads, all_weights = [], [], []
         for i, (weights, grads) in enumerate(zip(group.param_arrays, group.grad_arrays)):
             if grads[0] is None:
                 continue
@@ -429,7 +429,11 @@ class Module(BaseModule):
                 kv.push(name, grads)
                 kv.pull(name, grads)
             for k, (w, g) in enumerate(zip(weights, grads)):
-                updater(i * num_device + k, g, w)
+                indices.append(i * num_device + k)
+                all_grads.append(g)
+                all_weights.append(w)
+        if indices:   # one call for all parameters, as MXNet's aggregated updates
+            self._updater(indices, all_grads, all_weights)
 
     def get_outputs(self, merge_multi_context=True):
         assert self.binded and self.params_initialized

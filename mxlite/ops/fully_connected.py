@@ -7,7 +7,7 @@ from .registry import Bool, Int, Operator, register, shape_check
 
 def gemm(a, b, out):
     """out = a @ b, written in place when BLAS can write there directly."""
-    if (out.flags.c_contiguous and out.dtype == np.result_type(a, b)
+    if (out.flags.c_contiguous and out.dtype == a.dtype == b.dtype
             and type(out) is np.ndarray):
         np.dot(a, b, out=out)
     else:
@@ -93,23 +93,42 @@ class FullyConnected(Operator):
         return data.reshape(-1, data.shape[-1])
 
     def forward(self, p, inputs, outputs, ctx):
-        x = self._as_2d(p, inputs[0])
+        views = ctx.state.get('fc_views')
+        if views is None or views[0] is not inputs[0] or views[1] is not outputs[0]:
+            # an executor passes the same arrays every step: build the 2-D views once
+            x = self._as_2d(p, inputs[0])
+            out = outputs[0]
+            direct = (out.flags.c_contiguous and type(out) is np.ndarray and
+                      out.dtype == x.dtype == inputs[1].dtype)
+            out2 = out.reshape(x.shape[0], p.num_hidden) if direct else None
+            views = ctx.state['fc_views'] = (inputs[0], outputs[0], x, out2)
+        _, out, x, out2 = views
         w = inputs[1]
-        out = outputs[0]
-        direct = out.flags.c_contiguous  # a 2-D view: BLAS writes into the planned buffer
-        out2 = gemm(x, w.T, out.reshape(x.shape[0], p.num_hidden)) if direct else np.dot(x, w.T)
+        if out2 is not None:   # BLAS writes straight into the planned buffer
+            np.dot(x, w.T, out=out2)
+            if not p.no_bias:
+                out2 += inputs[2]
+            return
+        y = np.dot(x, w.T)
         if not p.no_bias:
-            out2 += inputs[2]
-        if not direct:
-            out[...] = out2.reshape(out.shape)
+            y += inputs[2]
+        out[...] = y.reshape(out.shape)
 
     def backward(self, p, ograds, inputs, outputs, ctx):
         data, w = inputs[0], inputs[1]
         x = self._as_2d(p, data)
         g = ograds[0].reshape(x.shape[0], p.num_hidden)
-        gdata = np.dot(g, w).reshape(data.shape) if ctx.needs(0) else None
-        gw = np.dot(g.T, x) if ctx.needs(1) else None
+        # the gradients go straight into the executor's arrays where it offers them
+        gdata = gw = None
+        if ctx.needs(0):
+            dst = ctx.dst(0)
+            gdata = gemm(g, w, dst.reshape(x.shape)) if dst is not None else np.dot(g, w)
+            gdata = dst if dst is not None else gdata.reshape(data.shape)
+        if ctx.needs(1):
+            dst = ctx.dst(1)
+            gw = gemm(g.T, x, dst) if dst is not None else np.dot(g.T, x)
         grads = [gdata, gw]
         if not p.no_bias:
-            grads.append(g.sum(axis=0))
+            dst = ctx.dst(2)
+            grads.append(g.sum(axis=0, out=dst) if dst is not None else g.sum(axis=0))
         return grads

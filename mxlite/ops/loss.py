@@ -8,7 +8,7 @@ gradient and never write one for their label, as in MXNet.
 import numpy as np
 
 from ..base import MXNetError
-from ._util import sigmoid
+from ._util import prod as _prod, sigmoid
 from .registry import Bool, Enum, Float, Operator, register, shape_check
 from .softmax import softmax_into
 
@@ -120,21 +120,29 @@ class SoftmaxOutput(Operator):
     def _view3(p, shape):
         """(rows, classes, positions) that the softmax axis 1 of which is the class axis."""
         if p.multi_output:
-            return (shape[0], shape[1], int(np.prod(shape[2:], dtype=np.int64)))
+            return (shape[0], shape[1], _prod(shape[2:]))
         if p.preserve_shape:
-            return (int(np.prod(shape[:-1], dtype=np.int64)), shape[-1], 1)
-        return (shape[0], int(np.prod(shape[1:], dtype=np.int64)), 1)
+            return (_prod(shape[:-1]), shape[-1], 1)
+        return (shape[0], _prod(shape[1:]), 1)
 
     def forward(self, p, inputs, outputs, ctx):
-        x = inputs[0]
+        x, out = inputs[0], outputs[0]
         v = self._view3(p, x.shape)
-        res = softmax_into(x.reshape(v), 1)
-        outputs[0][...] = res.reshape(x.shape)
+        if v[2] == 1:
+            v = v[:2]    # (rows, classes): the fast 2-D softmax
+        if out.flags.c_contiguous and out.dtype == x.dtype != np.float16:
+            softmax_into(x.reshape(v), 1, out=out.reshape(v))   # views of out's memory
+            return
+        out[...] = softmax_into(x.reshape(v), 1).reshape(x.shape)
 
     def backward(self, p, ograds, inputs, outputs, ctx):
         x, label = inputs
         y = outputs[0]
         rows, classes, pos = self._view3(p, y.shape)
+        if self._plain(p, pos) and y.ndim == 2 and y.dtype != np.float16:
+            fast = self._plain_backward(y, label, ctx.dst(0))
+            if fast is not None:
+                return [fast, None]
         lab = label.reshape(-1)
         if lab.size != rows * pos:
             raise MXNetError('SoftmaxOutput: label has %d elements but data of shape %s '
@@ -168,6 +176,26 @@ class SoftmaxOutput(Operator):
         if p.out_grad and ograds and ograds[0] is not None:
             grad *= ograds[0]
         return [grad.astype(x.dtype, copy=False), None]
+
+
+    @staticmethod
+    def _plain(p, pos):
+        """The common case: one label per row, no smoothing, ignoring or scaling."""
+        return (pos == 1 and p.smooth_alpha == 0.0 and not p.use_ignore and
+                p.normalization == 'null' and p.grad_scale == 1.0 and not p.out_grad)
+
+    @staticmethod
+    def _plain_backward(y, label, dst):
+        """softmax - one_hot(label) for (rows, classes) y, or None when some label is out
+        of range (the general path then skips those rows)."""
+        idx = label.reshape(-1).astype(np.intp)
+        if idx.size and (idx.min() < 0 or idx.max() >= y.shape[1]):
+            return None
+        grad = y.copy() if dst is None else dst
+        if grad is not y:
+            np.copyto(grad, y)
+        grad[np.arange(len(idx)), idx] -= 1
+        return grad
 
 
 # ----------------------------------------------------------------------------- regression

