@@ -170,3 +170,45 @@ def test_big_networks_plan_no_more_than_mxnet(model, mode, mxnet_mb):
     ex = net.simple_bind(mx.cpu(), grad_req=req, data=(32, 3, 224, 224))
     total = int(ex.debug_str().strip().splitlines()[-1].split()[1])
     assert total <= mxnet_mb
+
+
+@pytest.mark.parametrize('training', [False, True])
+def test_shape_only_ops_run_in_place_and_change_nothing(training):
+    """Flatten and Reshape keep the size, so (as in MXNet) they share their input's
+    buffer; values and gradients equal those of an unshared plan."""
+    data = mx.sym.var('data')
+    h = mx.sym.tanh(mx.sym.FullyConnected(data, num_hidden=12, name='fc1'))
+    h = mx.sym.Reshape(mx.sym.tanh(h), shape=(0, 3, 4))
+    h = mx.sym.Flatten(mx.sym.sigmoid(h))
+    net = mx.sym.MakeLoss(mx.sym.sum(mx.sym.FullyConnected(h, num_hidden=2, name='fc2')))
+    rng = np.random.RandomState(5)
+    shapes = dict(zip(net.list_arguments(), net.infer_shape(data=(4, 6))[0]))
+    args = {n: rng.randn(*s) for n, s in shapes.items()}
+    results, plans = [], []
+    for share in (True, False):
+        old = memory.plan_memory
+        if not share:
+            memory.plan_memory = lambda g, s, t, b=None, share=True, **kw: old(g, s, t, b,
+                                                                              False)
+        try:
+            grads = {n: mx.nd.zeros(s) for n, s in shapes.items()} if training else None
+            ex = net.bind(mx.cpu(), {n: mx.nd.array(v) for n, v in args.items()},
+                          args_grad=grads)
+            plans.append(ex._plan_stats['inplace'])
+            outs = [o.asnumpy().copy() for o in ex.forward(is_train=training)]
+            if training:
+                ex.backward()
+                outs += [grads[n].asnumpy() for n in sorted(grads)]
+        finally:
+            memory.plan_memory = old
+        results.append(outs)
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    assert plans[0] > 0 and plans[1] == 0
+    if not training:   # (training keeps the sigmoid/tanh outputs for their backward)
+        ex = net.simple_bind(mx.cpu(), grad_req='null', data=(4, 6))
+        g = ex._graph
+        for i, node in enumerate(g.nodes):
+            if node.op is not None and node.op.name in ('Reshape', 'Flatten'):
+                src, dst = ex._buffers[g.input_entries(i)[0]], ex._buffers[g.row_ptr[i]]
+                assert np.shares_memory(src, dst), node.name

@@ -240,8 +240,9 @@ def _inplace_source(graph, backward_plan, key, born, n, live, life, shapes, type
             if out_slot != k or in_slot >= len(ins):
                 continue
             src = ('v', ins[in_slot])
+            # same size and type, as MXNet: Flatten and Reshape then run in place too
             if src in live and life[src][1] == born and ins.count(ins[in_slot]) == 1 and \
-                    shapes[src[1]] == shapes[e] and types[src[1]] == types[e]:
+                    _same_size(shapes, src[1], e) and types[src[1]] == types[e]:
                 return src
         return None
     if born < n:
@@ -258,10 +259,14 @@ def _inplace_source(graph, backward_plan, key, born, n, live, life, shapes, type
     for in_slot, out_slot in graph.nodes[step.node].op.inplace:
         if in_slot == slot and out_slot < len(outs):
             src = ('g', outs[out_slot])
-            if src in live and life[src][1] == born and shapes[src[1]] == shapes[e] and \
+            if src in live and life[src][1] == born and _same_size(shapes, src[1], e) and \
                     types[src[1]] == types[e]:
                 return src
     return None
+
+
+def _same_size(shapes, a, b):
+    return int(np.prod(shapes[a], dtype=np.int64)) == int(np.prod(shapes[b], dtype=np.int64))
 
 
 def allocate(graph, shapes, types, var_arrays, backward_plan, xp, share=True, pool=None,

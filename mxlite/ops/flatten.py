@@ -1,6 +1,7 @@
 """Flatten: collapse every axis but the first, (N, d1, ..., dk) -> (N, d1*...*dk)."""
 from ._util import prod
 from .registry import Operator, register
+from .reshape import copy_reshaped, reshaped_grad
 
 
 @register
@@ -32,14 +33,11 @@ class Flatten(Operator):
         return in_shapes, [(data[0], prod(data[1:]))]
 
     def forward(self, p, inputs, outputs, ctx):
-        x = inputs[0]
-        ctx.state['shape'] = x.shape
-        out = outputs[0]
-        if out is not x:
-            out[...] = x.reshape(out.shape)
+        ctx.state['shape'] = inputs[0].shape
+        copy_reshaped(inputs[0], outputs[0])   # nothing to do when planned in place
 
     def backward(self, p, ograds, inputs, outputs, ctx):
         shape = ctx.state.get('shape')
         if shape is None:
             shape = inputs[0].shape
-        return [ograds[0].reshape(shape)]
+        return [reshaped_grad(ograds[0], shape, ctx)]

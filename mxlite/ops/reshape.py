@@ -29,6 +29,15 @@ def copy_reshaped(x, out):
         out[...] = x.reshape(out.shape)
 
 
+def reshaped_grad(g, shape, ctx):
+    """The gradient `g` reshaped to the input's `shape`; the executor's target array itself
+    when the gradient was planned in place there (nothing to copy)."""
+    dst = ctx.dst(0)
+    if dst is not None and same_buffer(dst, g):
+        return dst
+    return g.reshape(shape)
+
+
 def _legacy_target(p, src):
     """The deprecated `target_shape` (0 = infer one dim) with `keep_highest`."""
     out = list(p.target_shape)
@@ -114,7 +123,7 @@ class Reshape(Operator):
         copy_reshaped(inputs[0], outputs[0])
 
     def backward(self, p, ograds, inputs, outputs, ctx):
-        return [ograds[0].reshape(ctx.state['shape'])]
+        return [reshaped_grad(ograds[0], ctx.state['shape'], ctx)]
 
 
 @register
