@@ -94,15 +94,46 @@ def _softsign(x, out):
     return out
 
 
-# act_type -> (forward(x, out), d/dx from the output y)
-ACTIVATIONS = {
-    'relu': (lambda x, out: np.maximum(x, 0, out=out), lambda y: (y > 0).astype(y.dtype)),
-    'sigmoid': (_sigmoid, lambda y: y * (1 - y)),
-    'tanh': (lambda x, out: np.tanh(x, out=out), lambda y: 1 - y * y),
+def _relu_grad(y, g, out):
+    return np.multiply(g, y > 0, out=out)
+
+
+def _sigmoid_grad(y, g, out):
+    np.subtract(1, y, out=out)
+    out *= y
+    return np.multiply(out, g, out=out)
+
+
+def _tanh_grad(y, g, out):
+    np.multiply(y, y, out=out)
+    np.subtract(1, out, out=out)
+    return np.multiply(out, g, out=out)
+
+
+def _softrelu_grad(y, g, out):
     # y = log(1 + e^x)  =>  dy/dx = sigmoid(x) = 1 - e^-y
-    'softrelu': (_softrelu, lambda y: -np.expm1(-y)),
+    np.negative(y, out=out)
+    np.expm1(out, out=out)
+    np.negative(out, out=out)
+    return np.multiply(out, g, out=out)
+
+
+def _softsign_grad(y, g, out):
     # y = x / (1 + |x|)  =>  dy/dx = 1 / (1 + |x|)^2 = (1 - |y|)^2
-    'softsign': (_softsign, lambda y: np.square(1 - np.abs(y))),
+    np.abs(y, out=out)
+    np.subtract(1, out, out=out)
+    np.square(out, out=out)
+    return np.multiply(out, g, out=out)
+
+
+# act_type -> (forward(x, out), backward(y, g, out): g * dy/dx from the output y, written
+# into out in place: whole-array temporaries cost more than the arithmetic here)
+ACTIVATIONS = {
+    'relu': (lambda x, out: np.maximum(x, 0, out=out), _relu_grad),
+    'sigmoid': (_sigmoid, _sigmoid_grad),
+    'tanh': (lambda x, out: np.tanh(x, out=out), _tanh_grad),
+    'softrelu': (_softrelu, _softrelu_grad),
+    'softsign': (_softsign, _softsign_grad),
 }
 
 
@@ -141,11 +172,10 @@ class Activation(Operator):
             fwd(x, out)
 
     def backward(self, p, ograds, inputs, outputs, ctx):
-        y = outputs[0]
+        y, g = outputs[0], ograds[0]
         if _compute_dtype(y) != y.dtype:
-            y = y.astype(np.float32)
-        grad = ACTIVATIONS[p.act_type][1](y)
-        grad *= ograds[0]
+            y, g = y.astype(np.float32), g.astype(np.float32)
+        grad = ACTIVATIONS[p.act_type][1](y, g, np.empty(y.shape, y.dtype))
         return [grad.astype(outputs[0].dtype, copy=False)]
 
 

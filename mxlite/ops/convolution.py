@@ -1,15 +1,16 @@
 """Convolution and Deconvolution (1-D, 2-D, 3-D, grouped, dilated), on im2col + GEMM.
 
-The layout of the column buffer is chosen so that one BLAS call does the work and the
-gradients need no extra copy of it:
+The column buffer is laid out so that one BLAS call does the work and the gradients need
+no extra copy of it. Two layouts, picked per geometry by `_plan`:
 
     cols[g, (c, k1..kd), (n, o1..od)] = x_padded[n, g*Cg + c, o*stride + k*dilate]
+    cols[g, (c, k1..kd), (o1..od, n)]   (batch innermost: 'chwn', for small feature maps)
 
-Forward is ``W[g] @ cols[g]`` (one GEMM per group); the weight gradient is
-``dY[g] @ cols[g].T``; the data gradient is ``W[g].T @ dY[g]`` folded back by col2im,
-which loops over kernel positions only (at most 27 for a 3x3x3 kernel), never over the
-batch or pixels. Deconvolution is the transpose: its forward is convolution's data
-gradient and its data gradient is convolution's forward.
+Forward is ``W[g] @ cols[g]`` (one GEMM per group, or one per image straight into the
+output); the weight gradient is ``dY[g] @ cols[g].T``; the data gradient is
+``W[g].T @ dY[g]`` folded back by col2im, which loops over kernel positions only (at most
+27 for a 3x3x3 kernel), never over the batch or pixels. Deconvolution is the transpose:
+its forward is convolution's data gradient and its data gradient is convolution's forward.
 
 Channel-last layouts (NWC, NHWC, NDHWC) run on channel-first views of the same memory.
 """
@@ -51,8 +52,20 @@ def release_scratch():
     _SCRATCH.__dict__.pop('bufs', None)
 
 
-def _interior(before, sizes):
-    return (Ellipsis,) + tuple(slice(b, b + s) for b, s in zip(before, sizes))
+def _interior(before, sizes, lead=1, tail=0):
+    """Index of the unpadded part: `lead` leading and `tail` trailing axes are whole."""
+    return ((slice(None),) * lead + tuple(slice(b, b + s) for b, s in zip(before, sizes))
+            + (slice(None),) * tail)
+
+
+def _fill_border(buf, first, before, sizes, after, value):
+    """Set the padding of the spatial axes starting at axis `first` to `value`."""
+    for i, (b, a, s) in enumerate(zip(before, after, sizes)):
+        lead = (slice(None),) * (first + i)
+        if b:
+            buf[lead + (slice(0, b),)] = value
+        if a:
+            buf[lead + (slice(b + s, b + s + a),)] = value
 
 
 def pad_zeros(x, before, after=None, slot=None, value=0):
@@ -68,13 +81,8 @@ def pad_zeros(x, before, after=None, slot=None, value=0):
         out = np.full(shape, value, dtype=x.dtype)
     else:
         out = scratch(slot, shape, x.dtype)
-        for i, (b, a, s) in enumerate(zip(before, after, sizes)):
-            lead = (slice(None),) * (2 + i)
-            if b:
-                out[lead + (slice(0, b),)] = value
-            if a:
-                out[lead + (slice(b + s, None),)] = value
-    out[_interior(before, sizes)] = x
+        _fill_border(out, 2, before, sizes, after, value)
+    out[_interior(before, sizes, 2)] = x
     return out
 
 
@@ -82,24 +90,45 @@ def crop(x, before, size):
     """The inverse of pad_zeros: x[..., before:before+size] on each spatial axis (a view)."""
     if not any(before) and tuple(x.shape[2:]) == tuple(size):
         return x
-    return x[_interior(before, size)]
+    return x[_interior(before, size, 2)]
 
 
-def im2col(x, kernel, stride, dilate, out_sp, slot='cols', state=None):
-    """Columns (C, k1..kd, N, o1..od) of a padded x (N, C, *spatial), in scratch `slot`,
-    or in a buffer kept in `state` (a training forward keeps them for backward)."""
+def _windows(x, kernel, stride, dilate, out_sp):
+    """Read-only view (C, k1..kd, N, o1..od) of a padded x (N, C, *spatial)."""
     sn, sc = x.strides[:2]
     ss = x.strides[2:]
     shape = (x.shape[1],) + tuple(kernel) + (x.shape[0],) + tuple(out_sp)
     strides = ((sc,) + tuple(s * d for s, d in zip(ss, dilate)) + (sn,)
                + tuple(s * t for s, t in zip(ss, stride)))
+    return as_strided(x, shape, strides, writeable=False)
+
+
+def _windows_chwn(xt, kernel, stride, dilate, out_sp):
+    """Read-only view (C, k1..kd, o1..od, N) of a padded xt (C, *spatial, N)."""
+    ss = xt.strides[1:-1]
+    shape = (xt.shape[0],) + tuple(kernel) + tuple(out_sp) + (xt.shape[-1],)
+    strides = ((xt.strides[0],) + tuple(s * d for s, d in zip(ss, dilate))
+               + tuple(s * t for s, t in zip(ss, stride)) + (xt.strides[-1],))
+    return as_strided(xt, shape, strides, writeable=False)
+
+
+def _col_buffer(size, dtype, slot, state):
+    """A flat work array of `size` elements: scratch `slot`, or kept in state['cols'] (a
+    training forward keeps its columns for backward)."""
     if state is None:
-        cols = scratch(slot, shape, x.dtype)
-    else:
-        cols = state.get('cols')
-        if cols is None or cols.shape != shape or cols.dtype != x.dtype:
-            cols = state['cols'] = np.empty(shape, x.dtype)
-    np.copyto(cols, as_strided(x, shape, strides, writeable=False))
+        return scratch(slot, (size,), dtype)
+    flat = state.get('cols')
+    if flat is None or flat.size != size or flat.dtype != dtype:
+        flat = state['cols'] = np.empty(size, dtype)
+    return flat
+
+
+def im2col(x, kernel, stride, dilate, out_sp, slot='cols', state=None):
+    """Columns (C, k1..kd, N, o1..od) of a padded x (N, C, *spatial), in scratch `slot`,
+    or in a buffer kept in `state`."""
+    view = _windows(x, kernel, stride, dilate, out_sp)
+    cols = _col_buffer(view.size, x.dtype, slot, state).reshape(view.shape)
+    np.copyto(cols, view)
     return cols
 
 
@@ -138,6 +167,23 @@ def _write(out, value, bias=None):
         np.add(value, bias.reshape(_bias_shape(out.ndim - 2)), out=out)
 
 
+def _store(out, value, bias, accumulate):
+    """out = value + bias, or out += value + bias with `accumulate` (bias must then already
+    be in value: the caller adds it to its GEMM scratch, which is cheaper than out)."""
+    if accumulate:
+        np.add(out, value, out=out, casting='unsafe')
+    else:
+        _write(out, value, bias)
+
+
+def _gmm(a, b, out=None):
+    """Per-group matmul of (G, m, k) and (G, k, n); a plain 2-D GEMM for one group (NumPy's
+    stacked matmul was ~1.5x slower than the 2-D call for a stack of one)."""
+    if a.shape[0] == 1:
+        return np.matmul(a[0], b[0], out=None if out is None else out[0])[None]
+    return np.matmul(a, b, out=out)
+
+
 def _is_pointwise(kernel, stride, pad):
     return all(k == 1 for k in kernel) and all(s == 1 for s in stride) and not any(pad)
 
@@ -151,27 +197,130 @@ def _cols_bytes(x, w, out, groups):
         x.dtype.itemsize
 
 
-def conv_forward(x, w, bias, stride, dilate, pad, groups, out, keep=None):
+# ----------------------------------------------------------------------------- plans
+# How one convolution lays out its columns. NumPy copies strided data one inner run at a
+# time (~7 ns per run), so the layout that makes runs long wins:
+#  * 'chwn' moves the batch axis innermost, (C, *spatial, N): every run of the im2col copy
+#    and of col2im's adds is (o_w *) N elements long, at the price of transposing data,
+#    output and their gradients (~1 ns per element). It pays for small feature maps.
+#  * otherwise columns are (C*K, N, O) with runs of o_w. With groups == 1 the forward may
+#    run one GEMM per image straight into out[n] (no (F, N, O) -> (N, F, O) pass), the
+#    bias rides in the GEMM as a row of ones, and the weight gradient of a small weight
+#    sums per-image GEMMs (one tall-skinny GEMM over N*O uses BLAS badly).
+PER_IMAGE_MIN_PIXELS = 48      # per-image GEMMs need this many output pixels per image
+DW_PER_IMAGE_MAX = 1 << 14     # weight gradients up to this many elements sum per image
+DW_CHUNK = 1 << 20             # elements of the per-image partial weight gradients at once
+FORCE = {}                     # tests pin a choice: {'chwn': bool, 'per_image': bool, ...}
+
+
+def _plan(x_shape, f, kernel, out_sp, groups, has_bias):
+    """(chwn, aug, per_image, dw_per_image) for one geometry (see above)."""
+    n, c = x_shape[:2]
+    pixels = _prod(out_sp)
+    chwn = FORCE.get('chwn')
+    if chwn is None:
+        runs = c * _prod(kernel) * n * _prod(out_sp[:-1])
+        chwn = n >= 8 and 5 * runs > _prod(x_shape) + n * f * pixels
+    if chwn:
+        return (True, False, False, False)
+    one = groups == 1
+    per_image = one and FORCE.get('per_image', pixels >= PER_IMAGE_MIN_PIXELS)
+    dw_per_image = one and FORCE.get(
+        'dw_per_image', f * (c * _prod(kernel) + 1) <= DW_PER_IMAGE_MAX)
+    return (False, has_bias and (per_image or dw_per_image), per_image, dw_per_image)
+
+
+def _cols_nfirst(x, kernel, stride, dilate, pad, out_sp, aug, state):
+    """im2col columns as a (C*K [+1], N*O) matrix; with `aug` the last row is ones."""
+    xp = pad_zeros(x, pad, slot='pad')
+    view = _windows(xp, kernel, stride, dilate, out_sp)
+    npix = x.shape[0] * _prod(out_sp)
+    flat = _col_buffer(view.size + (npix if aug else 0), x.dtype, 'cols', state)
+    np.copyto(flat[:view.size].reshape(view.shape), view)
+    if aug:
+        flat[view.size:] = 1
+    return flat.reshape(-1, npix)
+
+
+def _batch_last(dst, x):
+    """dst (C, *spatial, N) = x (N, C, *spatial) moved. When an image is a multiple of 4 KB
+    the N source rows read side by side share one L1 cache set (8 ways), so the copy goes
+    8 images at a time (3-4x faster there; slower elsewhere)."""
+    n = x.shape[0]
+    if x.strides[0] % 4096 or n <= 8:
+        np.copyto(dst, np.moveaxis(x, 0, -1))
+        return
+    for s in range(0, n, 8):
+        np.copyto(dst[..., s:s + 8], np.moveaxis(x[s:s + 8], 0, -1))
+
+
+def _cols_chwn(x, kernel, stride, dilate, pad, out_sp, state):
+    """im2col columns (C*K, O*N) of x (N, C, *spatial) in the batch-innermost layout."""
+    xt = scratch('pad', (x.shape[1],) + tuple(s + 2 * q for s, q in zip(x.shape[2:], pad))
+                 + (x.shape[0],), x.dtype)
+    _fill_border(xt, 1, pad, x.shape[2:], pad, 0)
+    _batch_last(xt[_interior(pad, x.shape[2:], 1, 1)], x)
+    view = _windows_chwn(xt, kernel, stride, dilate, out_sp)
+    flat = _col_buffer(view.size, x.dtype, 'cols', state)
+    np.copyto(flat.reshape(view.shape), view)
+    return flat.reshape(x.shape[1] * _prod(kernel), -1)
+
+
+def conv_forward(x, w, bias, stride, dilate, pad, groups, out, keep=None, accumulate=False):
     """out (N, F, *o) = conv(x (N, C, *i), w (F, C/groups, *k)) + bias; channel-first.
-    With `keep` (a dict), the im2col columns stay there for conv_backward."""
+    With `keep` (a dict), the im2col columns stay there for conv_backward; with
+    `accumulate` the result is added into out."""
     n, c = x.shape[:2]
     f = w.shape[0]
     kernel = w.shape[2:]
-    out_sp = out.shape[2:]
+    out_sp = tuple(out.shape[2:])
     cg, fg = c // groups, f // groups
+    npix = _prod(out_sp)
     if _is_pointwise(kernel, stride, pad):
         # a 1x1 convolution is a batched matrix product over the pixels, no columns needed
-        x4 = x.reshape(n, groups, cg, -1)
-        y = np.matmul(w.reshape(groups, fg, cg), x4)
-        _write(out, y.reshape(out.shape), bias)
+        y = np.matmul(w.reshape(groups, fg, cg), x.reshape(n, groups, cg, -1))
+        if accumulate and bias is not None:
+            y.reshape(n, f, -1)[...] += bias.reshape(f, 1)
+        _store(out, y.reshape(out.shape), bias, accumulate)
         return
-    cols = im2col(pad_zeros(x, pad, slot='pad'), kernel, stride, dilate, out_sp, state=keep)
+    plan = _plan(x.shape, f, kernel, out_sp, groups, bias is not None)
+    chwn, aug, per_image = plan[:3]
     if keep is not None:
-        keep['cols_valid'] = True
-    cols = cols.reshape(groups, cg * _prod(kernel), -1)
-    y = scratch('gemm', (groups, fg, cols.shape[2]), x.dtype)
-    np.matmul(w.reshape(groups, fg, -1), cols, out=y)
-    _write(out, y.reshape((f, n) + tuple(out_sp)).swapaxes(0, 1), bias)
+        keep['cols_valid'] = plan
+    wm = w.reshape(groups, fg, -1)
+    if chwn:
+        cols = _cols_chwn(x, kernel, stride, dilate, pad, out_sp, keep)
+    else:
+        cols = _cols_nfirst(x, kernel, stride, dilate, pad, out_sp, aug, keep)
+        if aug:  # the bias is the weight of the row of ones
+            wm = np.concatenate([w.reshape(f, -1), bias.reshape(f, 1)], axis=1)[None]
+            bias = None
+        if per_image and not accumulate and out.dtype == x.dtype and \
+                out.flags.c_contiguous:
+            np.matmul(wm[0], cols.reshape(-1, n, npix).swapaxes(0, 1),
+                      out=out.reshape(n, f, npix))
+            return
+    y = scratch('gemm', (groups, fg, cols.shape[1]), x.dtype)
+    _gmm(wm, cols.reshape(groups, -1, cols.shape[1]), out=y)
+    if accumulate and bias is not None:
+        y.reshape(f, -1)[...] += bias.reshape(f, 1)
+    if chwn:
+        value = np.moveaxis(y.reshape((f,) + out_sp + (n,)), -1, 0)
+    else:
+        value = y.reshape((f, n) + out_sp).swapaxes(0, 1)
+    _store(out, value, bias, accumulate)
+
+
+def _dw_per_image(g3, m3):
+    """sum_n g3[n] @ m3[:, n].T for g3 (N, F, O), m3 (R, N, O): (F, R), a few images at a
+    time so the partial products stay small."""
+    n, f = g3.shape[:2]
+    step = max(1, DW_CHUNK // (f * m3.shape[0]))
+    total = None
+    for s in range(0, n, step):
+        part = np.matmul(g3[s:s + step], m3[:, s:s + step].transpose(1, 2, 0)).sum(axis=0)
+        total = part if total is None else np.add(total, part, out=total)
+    return total
 
 
 def conv_backward(x, w, g, stride, dilate, pad, groups, need_bias, need_dx=True, kept=None):
@@ -180,30 +329,67 @@ def conv_backward(x, w, g, stride, dilate, pad, groups, need_bias, need_dx=True,
     n, c = x.shape[:2]
     f = w.shape[0]
     kernel = w.shape[2:]
-    out_sp = g.shape[2:]
+    out_sp = tuple(g.shape[2:])
     cg, fg = c // groups, f // groups
     nd = len(kernel)
-    db = g.sum(axis=(0,) + tuple(range(2, 2 + nd))) if need_bias else None
+    ck = c * _prod(kernel)
     if _is_pointwise(kernel, stride, pad):
+        db = g.sum(axis=(0,) + tuple(range(2, 2 + nd))) if need_bias else None
         x4 = x.reshape(n, groups, cg, -1)
         g4 = g.reshape(n, groups, fg, -1)
         dx = np.matmul(w.reshape(groups, fg, cg).swapaxes(1, 2), g4).reshape(x.shape)
         dw = np.einsum('ngfo,ngco->gfc', g4, x4, optimize=True).reshape(w.shape)
         return dx, dw.astype(w.dtype, copy=False), db
-    xp = pad_zeros(x, pad, slot='pad')
-    if kept is not None and kept.pop('cols_valid', False):
-        cols = kept['cols']  # from this batch's forward
+    plan = _plan(x.shape, f, kernel, out_sp, groups, need_bias)
+    chwn, aug, _, dw_per_image = plan
+    kept_ok = kept is not None and kept.pop('cols_valid', None) == plan
+    db = None
+    if chwn:
+        gt = scratch('gemm', (f,) + out_sp + (n,), g.dtype)
+        _batch_last(gt, g)
+        gt = gt.reshape(groups, fg, -1)
+        if need_bias:
+            db = gt.reshape(f, -1).sum(axis=1)
+        cols = kept['cols'].reshape(ck, -1) if kept_ok else \
+            _cols_chwn(x, kernel, stride, dilate, pad, out_sp, None)
     else:
-        cols = im2col(xp, kernel, stride, dilate, out_sp)
-    cols = cols.reshape(groups, cg * _prod(kernel), -1)
-    gt = _to_group_rows(g, groups, 'gemm')  # (G, Fg, N*O)
-    dw = np.matmul(gt, cols.swapaxes(1, 2)).reshape(w.shape)
+        cols = kept['cols'].reshape(-1, n * _prod(out_sp)) if kept_ok else \
+            _cols_nfirst(x, kernel, stride, dilate, pad, out_sp, aug, None)
+        gt = None
+    if dw_per_image:
+        dwa = _dw_per_image(g.reshape(n, f, -1), cols.reshape(cols.shape[0], n, -1))
+        dw = dwa[:, :ck].reshape(w.shape)
+        if need_bias:
+            db = dwa[:, ck] if aug else g.sum(axis=(0,) + tuple(range(2, 2 + nd)))
+    else:
+        if gt is None:
+            gt = _to_group_rows(g, groups, 'gemm')  # (G, Fg, N*O)
+            if need_bias:
+                db = g.sum(axis=(0,) + tuple(range(2, 2 + nd)))
+        dw = _gmm(gt, cols[:ck].reshape(groups, ck // groups, -1).swapaxes(1, 2))
+        dw = dw.reshape(w.shape)
     if not need_dx:
         return None, dw, db
-    np.matmul(w.reshape(groups, fg, -1).swapaxes(1, 2), gt, out=cols)  # columns no longer needed
-    dxp = col2im(cols.reshape((c,) + tuple(kernel) + (n,) + tuple(out_sp)), xp.shape,
-                 kernel, stride, dilate, out_sp, x.dtype)
-    return crop(dxp, pad, x.shape[2:]), dw, db
+    if gt is None:
+        gt = _to_group_rows(g, groups, 'gemm')
+    dcols = cols[:ck].reshape(groups, ck // groups, -1)  # columns no longer needed
+    _gmm(w.reshape(groups, fg, -1).swapaxes(1, 2), gt, out=dcols)
+    padded = tuple(s + 2 * q for s, q in zip(x.shape[2:], pad))
+    if not chwn:
+        dxp = col2im(dcols.reshape((c,) + tuple(kernel) + (n,) + out_sp), (n, c) + padded,
+                     kernel, stride, dilate, out_sp, x.dtype)
+        return crop(dxp, pad, x.shape[2:]), dw, db
+    # col2im in (C, *spatial, N): every add is a run of (o_w *) N elements
+    dxt = scratch('pad', (c,) + padded + (n,), x.dtype)
+    dxt.fill(0)
+    blocks = dcols.reshape((c,) + tuple(kernel) + out_sp + (n,))
+    for kidx in np.ndindex(*kernel):
+        dst = (slice(None),) + tuple(slice(k * d, k * d + t * (o - 1) + 1, t) for k, d, t, o
+                                     in zip(kidx, dilate, stride, out_sp))
+        dxt[dst] += blocks[(slice(None),) + kidx]
+    dx = np.empty(x.shape, x.dtype)
+    np.copyto(dx, np.moveaxis(dxt[_interior(pad, x.shape[2:], 1, 1)], -1, 0))
+    return dx, dw, db
 
 
 def deconv_forward(x, w, bias, stride, dilate, pad, groups, out):
@@ -216,7 +402,7 @@ def deconv_forward(x, w, bias, stride, dilate, pad, groups, out):
     in_sp = x.shape[2:]
     xt = _to_group_rows(x, groups, 'pad')  # (G, Cg, N*I)
     cols = scratch('cols', (groups, fg * _prod(kernel), xt.shape[2]), x.dtype)
-    np.matmul(w.reshape(groups, cg, -1).swapaxes(1, 2), xt, out=cols)
+    _gmm(w.reshape(groups, cg, -1).swapaxes(1, 2), xt, out=cols)
     padded = (n, f) + tuple(o + 2 * p for o, p in zip(out.shape[2:], pad))
     full = col2im(cols.reshape((f,) + tuple(kernel) + (n,) + tuple(in_sp)), padded,
                   kernel, stride, dilate, in_sp, x.dtype, out=scratch('gemm', padded, x.dtype))
@@ -234,9 +420,9 @@ def deconv_backward(x, w, g, stride, dilate, pad, groups, need_bias):
     cols = im2col(pad_zeros(g, pad, slot='pad'), kernel, stride, dilate, in_sp)
     cols = cols.reshape(groups, -1, n * _prod(in_sp))  # (G, Fg*K, N*I)
     wg = w.reshape(groups, cg, -1)
-    dx = np.matmul(wg, cols).reshape((groups * cg, n) + tuple(in_sp)).swapaxes(0, 1)
+    dx = _gmm(wg, cols).reshape((groups * cg, n) + tuple(in_sp)).swapaxes(0, 1)
     xt = _to_group_rows(x, groups, 'gemm')
-    dw = np.matmul(xt, cols.swapaxes(1, 2)).reshape(w.shape)
+    dw = _gmm(xt, cols.swapaxes(1, 2)).reshape(w.shape)
     return dx, dw, db
 
 
@@ -415,6 +601,7 @@ class Convolution(_ConvBase):
     """
     name = 'Convolution'
     params = _conv_params(False)
+    forward_accumulates = True
 
     def forward(self, p, inputs, outputs, ctx):
         x, w, last, stride, dilate, pad = self._views(p, inputs)
@@ -429,7 +616,11 @@ class Convolution(_ConvBase):
             keep = ctx.state
         else:
             ctx.state.pop('cols', None)
-        conv_forward(x, w, bias, stride, dilate, pad, p.num_group, out_cf, keep=keep)
+            ctx.state.pop('cols_valid', None)
+        # req 'add': the executor fused a following elemwise_add into this node
+        accumulate = ctx.req is not None and ctx.req[0] == 'add'
+        conv_forward(x, w, bias, stride, dilate, pad, p.num_group, out_cf, keep=keep,
+                     accumulate=accumulate)
 
 
 @register

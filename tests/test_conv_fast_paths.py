@@ -1,0 +1,261 @@
+"""Fast paths of the convolution, pooling and activation kernels against plain NumPy.
+
+Each kernel picks a layout or shortcut by shape (see the plan notes in
+mxlite/ops/convolution.py and mxlite/ops/pooling.py). Every choice is pinned here in
+turn and compared with a direct formulation (a loop over kernel positions, in float64)
+on random inputs: odd sizes, padding, stride, dilation, groups, 1-D to 3-D, float32 and
+float64, and channel-last layouts through the operator.
+"""
+import itertools
+
+import numpy as np
+import pytest
+
+import mxlite as mx
+from mxlite.ops import convolution as conv
+from mxlite.ops import registry
+from mxlite.ops.registry import OpContext
+
+
+# ----------------------------------------------------------------------------- references
+def _taps(kernel, dilate, stride, out_sp):
+    """(kernel index, slices of the padded input it reads for every output pixel)."""
+    for kidx in np.ndindex(*kernel):
+        yield kidx, (Ellipsis,) + tuple(slice(k * d, k * d + t * (o - 1) + 1, t)
+                                        for k, d, t, o in zip(kidx, dilate, stride, out_sp))
+
+
+def _out_sp(x, kernel, stride, dilate, pad):
+    return tuple((s + 2 * p - d * (k - 1) - 1) // t + 1
+                 for s, k, t, d, p in zip(x.shape[2:], kernel, stride, dilate, pad))
+
+
+def ref_conv(x, w, b, stride, dilate, pad, groups):
+    """Forward by the definition: a sum over kernel positions of per-group channel mixes."""
+    kernel = w.shape[2:]
+    out_sp = _out_sp(x, kernel, stride, dilate, pad)
+    xp = np.pad(x, [(0, 0), (0, 0)] + [(p, p) for p in pad])
+    n, c = x.shape[:2]
+    f = w.shape[0]
+    cg, fg = c // groups, f // groups
+    y = np.zeros((n, f) + out_sp)
+    for kidx, win in _taps(kernel, dilate, stride, out_sp):
+        part = xp[win]
+        for g in range(groups):
+            wk = w[(slice(g * fg, (g + 1) * fg), slice(None)) + kidx]
+            y[:, g * fg:(g + 1) * fg] += np.einsum('nc...,fc->nf...',
+                                                   part[:, g * cg:(g + 1) * cg], wk)
+    if b is not None:
+        y += b.reshape((1, -1) + (1,) * len(kernel))
+    return y
+
+
+def ref_conv_grads(x, w, g, stride, dilate, pad, groups):
+    """(dx, dw, db) by the definition: each kernel position's contribution, transposed."""
+    kernel = w.shape[2:]
+    out_sp = g.shape[2:]
+    xp = np.pad(x, [(0, 0), (0, 0)] + [(p, p) for p in pad])
+    dxp = np.zeros_like(xp)
+    dw = np.zeros_like(w)
+    n, c = x.shape[:2]
+    f = w.shape[0]
+    cg, fg = c // groups, f // groups
+    for kidx, win in _taps(kernel, dilate, stride, out_sp):
+        part = xp[win]
+        for gi in range(groups):
+            fs, cs = slice(gi * fg, (gi + 1) * fg), slice(gi * cg, (gi + 1) * cg)
+            dw[(fs, slice(None)) + kidx] = np.einsum('nfo,nco->fc', g[:, fs].reshape(n, fg, -1),
+                                                     part[:, cs].reshape(n, cg, -1))
+            dxp[win][:, cs] += np.einsum('nf...,fc->nc...', g[:, fs], w[(fs, slice(None)) + kidx])
+    inner = tuple(slice(p, p + s) for p, s in zip(pad, x.shape[2:]))
+    db = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
+    return dxp[(Ellipsis,) + inner], dw, db
+
+
+# ----------------------------------------------------------------------------- conv table
+# (id, x shape, num_filter, kernel, stride, dilate, pad, groups)
+GEOMETRIES = [
+    ('lenet1', (9, 1, 12, 12), 4, (5, 5), (1, 1), (1, 1), (0, 0), 1),
+    ('lenet2', (9, 4, 8, 8), 6, (5, 5), (1, 1), (1, 1), (0, 0), 1),
+    ('odd_pad', (5, 3, 7, 9), 4, (3, 3), (1, 1), (1, 1), (1, 2), 1),
+    ('stride', (6, 2, 9, 8), 3, (3, 2), (2, 3), (1, 1), (1, 0), 1),
+    ('dilate', (4, 2, 10, 9), 2, (3, 3), (1, 2), (2, 2), (2, 1), 1),
+    ('groups', (5, 6, 7, 7), 4, (3, 3), (1, 1), (1, 1), (1, 1), 2),
+    ('depthwise', (4, 3, 6, 5), 3, (3, 3), (2, 1), (1, 1), (1, 1), 3),
+    ('conv1d', (7, 3, 11), 4, (3,), (2,), (2,), (1,), 1),
+    ('conv3d', (3, 2, 5, 4, 6), 3, (2, 3, 2), (1, 2, 1), (1, 1, 2), (1, 1, 0), 1),
+    ('one_image', (1, 3, 6, 6), 2, (3, 3), (1, 1), (1, 1), (0, 0), 1),
+]
+# each plan a kernel may take: forced choices (None = the heuristic's own pick)
+PLANS = {
+    'chwn': dict(chwn=True),
+    'images': dict(chwn=False, per_image=True, dw_per_image=True),
+    'gemm': dict(chwn=False, per_image=False, dw_per_image=False),
+    'mixed': dict(chwn=False, per_image=True, dw_per_image=False),
+    'auto': {},
+}
+TOL = {np.float32: dict(rtol=2e-4, atol=2e-4), np.float64: dict(rtol=1e-10, atol=1e-10)}
+
+
+def _data(shape, f, kernel, groups, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    c = shape[1]
+    x = rng.standard_normal(shape).astype(dtype)
+    w = rng.standard_normal((f, c // groups) + kernel).astype(dtype)
+    b = rng.standard_normal(f).astype(dtype)
+    return x, w, b
+
+
+@pytest.fixture
+def plan(request, monkeypatch):
+    monkeypatch.setattr(conv, 'FORCE', dict(PLANS[request.param]))
+    return request.param
+
+
+def _run(geom, dtype, bias, keep, need_dx=True):
+    _, shape, f, kernel, stride, dilate, pad, groups = geom
+    x, w, b = _data(shape, f, kernel, groups, dtype)
+    b = b if bias else None
+    out = np.full((shape[0], f) + _out_sp(x, kernel, stride, dilate, pad), np.nan, dtype)
+    state = {} if keep else None
+    conv.conv_forward(x, w, b, stride, dilate, pad, groups, out, keep=state)
+    g = np.random.default_rng(1).standard_normal(out.shape).astype(dtype)
+    grads = conv.conv_backward(x, w, g, stride, dilate, pad, groups, bias, need_dx=need_dx,
+                               kept=state)
+    return (x, w, b, g), out, grads
+
+
+@pytest.mark.parametrize('plan', list(PLANS), indirect=True)
+@pytest.mark.parametrize('dtype', [np.float32, np.float64], ids=['f32', 'f64'])
+@pytest.mark.parametrize('geom', GEOMETRIES, ids=[g[0] for g in GEOMETRIES])
+def test_conv_plan_matches_reference(geom, dtype, plan):
+    _, _, _, kernel, stride, dilate, pad, groups = geom
+    for bias, keep in ((True, True), (False, False)):
+        (x, w, b, g), out, (dx, dw, db) = _run(geom, dtype, bias, keep)
+        x64, w64, g64 = (a.astype(np.float64) for a in (x, w, g))
+        b64 = None if b is None else b.astype(np.float64)
+        np.testing.assert_allclose(out, ref_conv(x64, w64, b64, stride, dilate, pad, groups),
+                                   **TOL[dtype])
+        rdx, rdw, rdb = ref_conv_grads(x64, w64, g64, stride, dilate, pad, groups)
+        np.testing.assert_allclose(dx, rdx, **TOL[dtype])
+        np.testing.assert_allclose(dw, rdw, **TOL[dtype])
+        assert dx.shape == x.shape and dw.shape == w.shape
+        if bias:
+            np.testing.assert_allclose(db, rdb, **TOL[dtype])
+        else:
+            assert db is None
+
+
+@pytest.mark.parametrize('plan', ['chwn', 'images', 'gemm'], indirect=True)
+def test_conv_plan_without_data_gradient(plan):
+    geom = GEOMETRIES[0]
+    _, (dx, dw, db), = _run(geom, np.float64, True, True, need_dx=False)[1:]
+    (x, w, b, g), _, (dx2, dw2, db2) = _run(geom, np.float64, True, True)
+    assert dx is None
+    np.testing.assert_allclose(dw, dw2, rtol=1e-12)
+    np.testing.assert_allclose(db, db2, rtol=1e-12)
+
+
+def test_plan_heuristic_on_lenet_shapes():
+    """LeNet's first layer (1 channel, 24x24 outputs) runs per image; the second (20
+    channels, 8x8 outputs: im2col runs of 8) moves the batch innermost."""
+    first = conv._plan((128, 1, 28, 28), 20, (5, 5), (24, 24), 1, True)
+    second = conv._plan((128, 20, 12, 12), 50, (5, 5), (8, 8), 1, True)
+    assert first == (False, True, True, True)
+    assert second[0] is True
+    assert conv._plan((1, 20, 12, 12), 50, (5, 5), (8, 8), 1, True)[0] is False
+
+
+# ----------------------------------------------------------------------------- through the op
+def _op(name, **params):
+    op = registry.get(name)
+    return op, op.parse_params(params)
+
+
+@pytest.mark.parametrize('plan', ['chwn', 'images', 'auto'], indirect=True)
+@pytest.mark.parametrize('layout,shape,kernel', [
+    ('NHWC', (5, 7, 6, 3), (3, 2)),
+    ('NWC', (6, 9, 4), (3,)),
+    ('NDHWC', (3, 4, 5, 4, 2), (2, 2, 2)),
+])
+def test_channel_last_layouts_match_channel_first(plan, layout, shape, kernel):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(shape)
+    c = shape[-1]
+    w = rng.standard_normal((4,) + kernel + (c,))
+    b = rng.standard_normal(4)
+    pad = (1,) * len(kernel)
+    y = mx.nd.Convolution(mx.nd.array(x, dtype='float64'), mx.nd.array(w, dtype='float64'),
+                          mx.nd.array(b, dtype='float64'), kernel=kernel, num_filter=4,
+                          pad=pad, layout=layout).asnumpy()
+    xc, wc = np.moveaxis(x, -1, 1), np.moveaxis(w, -1, 1)
+    expect = np.moveaxis(ref_conv(xc, wc, b, (1,) * len(kernel), (1,) * len(kernel), pad, 1),
+                         1, -1)
+    np.testing.assert_allclose(y, expect, rtol=1e-10, atol=1e-10)
+
+
+# (id, data shape, params)
+ACCUMULATE = [
+    ('k3', (4, 3, 7, 6), dict(kernel=(3, 3), num_filter=4, pad=(1, 1))),
+    ('k1', (4, 6, 5, 5), dict(kernel=(1, 1), num_filter=3)),
+    ('k1_group', (3, 4, 5, 5), dict(kernel=(1, 1), num_filter=6, num_group=2)),
+    ('group', (3, 4, 6, 6), dict(kernel=(3, 3), num_filter=6, num_group=2, stride=(2, 1))),
+    ('no_bias', (9, 2, 9, 9), dict(kernel=(5, 5), num_filter=3, no_bias=True)),
+    ('nhwc', (3, 6, 5, 2), dict(kernel=(3, 3), num_filter=3, layout='NHWC')),
+    ('conv1d', (4, 3, 8), dict(kernel=(3,), num_filter=2, dilate=(2,))),
+]
+
+
+@pytest.mark.parametrize('plan', ['chwn', 'images', 'gemm', 'auto'], indirect=True)
+@pytest.mark.parametrize('dtype', [np.float32, np.float64], ids=['f32', 'f64'])
+@pytest.mark.parametrize('case', ACCUMULATE, ids=[c[0] for c in ACCUMULATE])
+def test_forward_accumulates_into_output_when_req_is_add(case, dtype, plan):
+    _, shape, params = case
+    op, p = _op('Convolution', **params)
+    assert op.forward_accumulates
+    rng = np.random.default_rng(5)
+    names = op.list_arguments(p)
+    shapes, (oshape,) = op.infer_shape(p, [shape] + [None] * (len(names) - 1))
+    inputs = [rng.standard_normal(s).astype(dtype) for s in shapes]
+    plain = np.empty(oshape, dtype)
+    op.forward(p, inputs, [plain], OpContext(False))
+    before = rng.standard_normal(oshape).astype(dtype)
+    out = before.copy()
+    op.forward(p, inputs, [out], OpContext(False, req=['add']))
+    np.testing.assert_allclose(out, before + plain, **TOL[dtype])
+    # and 'write' (or no req) still overwrites
+    out = before.copy()
+    op.forward(p, inputs, [out], OpContext(True, req=['write']))
+    np.testing.assert_allclose(out, plain, **TOL[dtype])
+
+
+def test_conv_float16_runs_in_float32():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((9, 4, 8, 8)).astype(np.float16)
+    w = rng.standard_normal((5, 4, 3, 3)).astype(np.float16)
+    b = rng.standard_normal(5).astype(np.float16)
+    y = mx.nd.Convolution(mx.nd.array(x, dtype='float16'), mx.nd.array(w, dtype='float16'),
+                          mx.nd.array(b, dtype='float16'), kernel=(3, 3), num_filter=5)
+    assert y.dtype == np.float16
+    expect = ref_conv(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64),
+                      (1, 1), (1, 1), (0, 0), 1)
+    np.testing.assert_allclose(y.asnumpy().astype(np.float64), expect, rtol=1e-2, atol=5e-2)
+
+
+def test_kept_columns_are_not_reused_after_a_changed_plan(monkeypatch):
+    """A training forward keeps columns in one layout; a backward planned differently
+    (here: the plan is switched in between) recomputes instead of misreading them."""
+    geom = GEOMETRIES[1]
+    _, shape, f, kernel, stride, dilate, pad, groups = geom
+    x, w, b = _data(shape, f, kernel, groups, np.float64)
+    out = np.empty((shape[0], f) + _out_sp(x, kernel, stride, dilate, pad))
+    g = np.random.default_rng(1).standard_normal(out.shape)
+    expect = ref_conv_grads(x, w, g, stride, dilate, pad, groups)
+    for first, second in itertools.permutations(['chwn', 'images', 'gemm'], 2):
+        state = {}
+        monkeypatch.setattr(conv, 'FORCE', dict(PLANS[first]))
+        conv.conv_forward(x, w, b, stride, dilate, pad, groups, out, keep=state)
+        monkeypatch.setattr(conv, 'FORCE', dict(PLANS[second]))
+        got = conv.conv_backward(x, w, g, stride, dilate, pad, groups, True, kept=state)
+        for a, e in zip(got, expect):
+            np.testing.assert_allclose(a, e, rtol=1e-10, atol=1e-10)
