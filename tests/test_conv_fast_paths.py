@@ -259,3 +259,90 @@ def test_kept_columns_are_not_reused_after_a_changed_plan(monkeypatch):
         got = conv.conv_backward(x, w, g, stride, dilate, pad, groups, True, kept=state)
         for a, e in zip(got, expect):
             np.testing.assert_allclose(a, e, rtol=1e-10, atol=1e-10)
+
+
+# ----------------------------------------------------------------------------- max pooling
+def ref_max_pool(x, kernel, stride, pad, out_sp):
+    """(y, dx for a gradient g) by windows: the gradient goes to the first maximum in
+    row-major window order, as in MXNet."""
+    nd = len(kernel)
+    lowest = -np.inf
+    after = [max(0, (o - 1) * s + k - (n + p)) for o, s, k, n, p in
+             zip(out_sp, stride, kernel, x.shape[2:], pad)]
+    xp = np.pad(x, [(0, 0), (0, 0)] + [(p, a) for p, a in zip(pad, after)],
+                constant_values=lowest)
+    windows = np.stack([xp[(Ellipsis,) + tuple(slice(k, k + s * (o - 1) + 1, s)
+                                               for k, s, o in zip(kidx, stride, out_sp))]
+                        for kidx in np.ndindex(*kernel)])
+    y = windows.max(axis=0)
+    first = np.argmax(windows == y, axis=0)   # first position holding the maximum
+
+    def grad(g):
+        dxp = np.zeros_like(xp)
+        for k, kidx in enumerate(np.ndindex(*kernel)):
+            win = (Ellipsis,) + tuple(slice(i, i + s * (o - 1) + 1, s)
+                                      for i, s, o in zip(kidx, stride, out_sp))
+            dxp[win] += np.where(first == k, g, 0)
+        return dxp[(Ellipsis,) + tuple(slice(p, p + n) for p, n in zip(pad, x.shape[2:]))]
+    return y, grad
+
+
+# (id, data shape, params): tiling windows, overlapping, gaps, padding, tails, layouts
+POOLS = [
+    ('k2s2', (4, 3, 8, 6), dict(kernel=(2, 2), stride=(2, 2))),
+    ('k2s2_tail', (3, 2, 7, 9), dict(kernel=(2, 2), stride=(2, 2))),
+    ('k3s3', (2, 3, 9, 6), dict(kernel=(3, 3), stride=(3, 3))),
+    ('k3s2_pad', (3, 2, 7, 7), dict(kernel=(3, 3), stride=(2, 2), pad=(1, 1))),
+    ('k2s3_gap', (2, 2, 8, 8), dict(kernel=(2, 2), stride=(3, 3))),
+    ('k2s1', (2, 3, 5, 6), dict(kernel=(2, 2), stride=(1, 1))),
+    ('k2s2_1d', (3, 4, 9), dict(kernel=(2,), stride=(2,))),
+    ('k2s2_3d', (2, 2, 4, 6, 4), dict(kernel=(2, 2, 2), stride=(2, 2, 2))),
+    ('k2s2_nhwc', (3, 6, 8, 4), dict(kernel=(2, 2), stride=(2, 2), layout='NHWC')),
+]
+
+
+@pytest.mark.parametrize('ties', [False, True], ids=['distinct', 'ties'])
+@pytest.mark.parametrize('dtype', [np.float32, np.float64], ids=['f32', 'f64'])
+@pytest.mark.parametrize('case', POOLS, ids=[c[0] for c in POOLS])
+def test_max_pooling_matches_window_reference(case, dtype, ties):
+    _, shape, params = case
+    op, p = _op('Pooling', pool_type='max', **params)
+    rng = np.random.default_rng(7)
+    # ties: few distinct values, so windows often hold their maximum twice
+    x = (rng.integers(-2, 3, shape) if ties else rng.standard_normal(shape)).astype(dtype)
+    _, out_shapes = op.infer_shape(p, [shape])
+    outs = [np.full(s, np.nan, dtype) for s in out_shapes[:1]] + \
+        [np.zeros(s, np.int32) for s in out_shapes[1:]]
+    ctx = OpContext(True)
+    op.forward(p, [x], outs, ctx)
+    g = rng.standard_normal(out_shapes[0]).astype(dtype)
+    (dx,) = op.backward(p, [g] + [None] * (len(outs) - 1), [x], outs, ctx)
+    last = params.get('layout', 'NCHW').endswith('C')
+    xc = np.moveaxis(x, -1, 1) if last else x
+    gc = np.moveaxis(g, -1, 1) if last else g
+    nd = len(params['kernel'])
+    y, grad = ref_max_pool(xc.astype(np.float64), params['kernel'], params['stride'],
+                           params.get('pad', (0,) * nd), gc.shape[2:])
+    ref_dx = grad(gc.astype(np.float64))
+    if last:
+        y, ref_dx = np.moveaxis(y, 1, -1), np.moveaxis(ref_dx, 1, -1)
+    np.testing.assert_array_equal(outs[0], y.astype(dtype))
+    # (overlapping windows sum in the kernel's precision; a wrong winner is off by O(1))
+    np.testing.assert_allclose(dx, ref_dx, rtol=1e-6, atol=1e-6)
+    # a second backward without a training forward (inference forward) gives the same
+    op.forward(p, [x], outs, OpContext(False, state=ctx.state))
+    (dx2,) = op.backward(p, [g] + [None] * (len(outs) - 1), [x], outs, ctx)
+    np.testing.assert_array_equal(dx2, dx)
+
+
+def test_max_pooling_nan_never_wins_the_gradient():
+    """A NaN propagates to the output but, as with a '>' scan, never takes the gradient
+    from an earlier position."""
+    op, p = _op('Pooling', pool_type='max', kernel=(1, 3), stride=(1, 3))
+    x = np.array([[[[1.0, np.nan, 3.0]]]], np.float32)
+    outs = [np.empty((1, 1, 1, 1), np.float32), np.empty((1, 1, 1, 1), np.int32)]
+    ctx = OpContext(True)
+    op.forward(p, [x], outs, ctx)
+    assert np.isnan(outs[0]).all()
+    (dx,) = op.backward(p, [np.ones((1, 1, 1, 1), np.float32), None], [x], outs, ctx)
+    np.testing.assert_array_equal(dx, [[[[1.0, 0.0, 0.0]]]])

@@ -12,7 +12,7 @@ output counts and symbol JSON agree with MXNet. Its content is not used.
 """
 import numpy as np
 
-from .convolution import pad_zeros
+from .convolution import pad_zeros, scratch
 from .registry import Bool, Enum, IntOrNone, Operator, Shape, register, shape_check
 
 LAYOUTS = ('NCDHW', 'NCHW', 'NCW', 'NDHWC', 'NHWC', 'NWC')
@@ -199,15 +199,25 @@ class Pooling(Operator):
                 len(kidxs) < 256 else None
             if arg is not None:
                 arg.fill(0)
-                won = ctx.state['won']
+                prev = scratch('pool_prev', out.shape, out.dtype)
+                won = scratch('pool_won', out.shape, np.bool_)
+                code = scratch('pool_code', out.shape, np.uint8)
             for k, kidx in enumerate(kidxs[1:], 1):
                 win = xp[_window(kidx, stride, out_sp)]
-                if arg is not None:
-                    np.greater(win, out, out=won)
-                    # arg = where(won, k, arg) by arithmetic: a masked copy is 10x slower
-                    arg *= ~won
-                    arg += won.view(np.uint8) * np.uint8(k)
+                if arg is None:
+                    np.maximum(out, win, out=out)
+                    continue
+                # won = win > out, found without a second pass over the strided window
+                # (those passes are the cost here): the maximum changed, and not to NaN
+                # (a NaN never wins a '>' comparison)
+                np.copyto(prev, out)
                 np.maximum(out, win, out=out)
+                np.not_equal(out, prev, out=won)
+                if out.dtype.kind == 'f':
+                    won &= ~np.isnan(out)
+                # arg = where(won, k, arg); k only grows, so that is max(arg, won * k)
+                np.multiply(won.view(np.uint8), np.uint8(k), out=code)
+                np.maximum(arg, code, out=arg)
             return
         xp = pad_zeros(x, before, after, slot='pool')
         acc = np.zeros(out.shape, dtype=np.float32 if x.dtype == np.float16 else x.dtype)
@@ -227,7 +237,6 @@ class Pooling(Operator):
         arg = ctx.state.get('argmax')
         if arg is None or arg.shape != shape:
             arg = ctx.state['argmax'] = np.empty(shape, np.uint8)
-            ctx.state['won'] = np.empty(shape, np.bool_)
         ctx.state['argmax_valid'] = True
         return arg
 
@@ -275,8 +284,11 @@ class Pooling(Operator):
         kind = p.pool_type
         if kind == 'max' and argmax is not None and argmax is not False:
             padded = tuple(n + b + a for n, b, a in zip(x.shape[2:], before, after))
-            dxp = np.zeros(x.shape[:2] + padded, dtype=x.dtype)
             overlap = any(k > s for k, s in zip(kernel, stride))
+            # windows that tile the input write every element: no zero fill needed
+            tiled = all(k == s and o * s == n
+                        for k, o, s, n in zip(kernel, out_sp, stride, padded))
+            dxp = (np.empty if tiled else np.zeros)(x.shape[:2] + padded, dtype=x.dtype)
             for k, kidx in enumerate(np.ndindex(*kernel)):
                 win = _window(kidx, stride, out_sp)
                 if overlap:
