@@ -112,6 +112,15 @@ def plan(request, monkeypatch):
     return request.param
 
 
+@pytest.fixture(params=[1, 3], ids=['1thread', '3threads'])
+def threads(request, monkeypatch):
+    """Kernels cut their passes into slices on threads; 3 makes uneven slices, and every
+    array, however small, is cut."""
+    monkeypatch.setattr(conv, 'THREADS', request.param)
+    monkeypatch.setattr(conv, 'PARALLEL_MIN_BYTES', 0 if request.param > 1 else 1 << 20)
+    return request.param
+
+
 def _run(geom, dtype, bias, keep, need_dx=True):
     _, shape, f, kernel, stride, dilate, pad, groups = geom
     x, w, b = _data(shape, f, kernel, groups, dtype)
@@ -128,7 +137,7 @@ def _run(geom, dtype, bias, keep, need_dx=True):
 @pytest.mark.parametrize('plan', list(PLANS), indirect=True)
 @pytest.mark.parametrize('dtype', [np.float32, np.float64], ids=['f32', 'f64'])
 @pytest.mark.parametrize('geom', GEOMETRIES, ids=[g[0] for g in GEOMETRIES])
-def test_conv_plan_matches_reference(geom, dtype, plan):
+def test_conv_plan_matches_reference(geom, dtype, plan, threads):
     _, _, _, kernel, stride, dilate, pad, groups = geom
     for bias, keep in ((True, True), (False, False)):
         (x, w, b, g), out, (dx, dw, db) = _run(geom, dtype, bias, keep)
@@ -178,7 +187,7 @@ def _op(name, **params):
     ('NWC', (6, 9, 4), (3,)),
     ('NDHWC', (3, 4, 5, 4, 2), (2, 2, 2)),
 ])
-def test_channel_last_layouts_match_channel_first(plan, layout, shape, kernel):
+def test_channel_last_layouts_match_channel_first(plan, layout, shape, kernel, threads):
     rng = np.random.default_rng(3)
     x = rng.standard_normal(shape)
     c = shape[-1]
@@ -209,7 +218,7 @@ ACCUMULATE = [
 @pytest.mark.parametrize('plan', ['chwn', 'images', 'gemm', 'auto'], indirect=True)
 @pytest.mark.parametrize('dtype', [np.float32, np.float64], ids=['f32', 'f64'])
 @pytest.mark.parametrize('case', ACCUMULATE, ids=[c[0] for c in ACCUMULATE])
-def test_forward_accumulates_into_output_when_req_is_add(case, dtype, plan):
+def test_forward_accumulates_into_output_when_req_is_add(case, dtype, plan, threads):
     _, shape, params = case
     op, p = _op('Convolution', **params)
     assert op.forward_accumulates
@@ -304,7 +313,7 @@ POOLS = [
 @pytest.mark.parametrize('ties', [False, True], ids=['distinct', 'ties'])
 @pytest.mark.parametrize('dtype', [np.float32, np.float64], ids=['f32', 'f64'])
 @pytest.mark.parametrize('case', POOLS, ids=[c[0] for c in POOLS])
-def test_max_pooling_matches_window_reference(case, dtype, ties):
+def test_max_pooling_matches_window_reference(case, dtype, ties, threads):
     _, shape, params = case
     op, p = _op('Pooling', pool_type='max', **params)
     rng = np.random.default_rng(7)
@@ -346,3 +355,29 @@ def test_max_pooling_nan_never_wins_the_gradient():
     assert np.isnan(outs[0]).all()
     (dx,) = op.backward(p, [np.ones((1, 1, 1, 1), np.float32), None], [x], outs, ctx)
     np.testing.assert_array_equal(dx, [[[[1.0, 0.0, 0.0]]]])
+
+
+def test_parallel_slices_cover_the_range_once(monkeypatch):
+    monkeypatch.setattr(conv, 'THREADS', 3)
+    seen = []
+    conv.parallel(lambda lo, hi: seen.append((lo, hi)), 10, 1 << 30)
+    assert sorted(seen) == [(0, 3), (3, 6), (6, 10)]
+    # small work, one thread, or a slice calling parallel again: one call, inline
+    for n, nbytes in ((10, 10), (1, 1 << 30)):
+        seen.clear()
+        conv.parallel(lambda lo, hi: seen.append((lo, hi)), n, nbytes)
+        assert seen == [(0, n)]
+    inner = []
+    conv.parallel(lambda lo, hi: conv.parallel(lambda a, b: inner.append((a, b)), 4, 1 << 30),
+                  2, 1 << 30)
+    assert sorted(inner) == [(0, 4), (0, 4)]
+
+
+def test_parallel_passes_errors_on(monkeypatch):
+    monkeypatch.setattr(conv, 'THREADS', 2)
+
+    def fail(lo, hi):
+        if lo:
+            raise ValueError('slice %d' % lo)
+    with pytest.raises(ValueError, match='slice'):
+        conv.parallel(fail, 4, 1 << 30)

@@ -14,6 +14,7 @@ its forward is convolution's data gradient and its data gradient is convolution'
 
 Channel-last layouts (NWC, NHWC, NDHWC) run on channel-first views of the same memory.
 """
+import os
 import threading
 
 import numpy as np
@@ -50,6 +51,57 @@ def scratch(slot, shape, dtype):
 def release_scratch():
     """Free this thread's work arrays (they are re-created on demand)."""
     _SCRATCH.__dict__.pop('bufs', None)
+
+
+# ----------------------------------------------------------------------------- threads
+# NumPy releases the GIL inside its copy and ufunc loops, so a large memory-bound pass
+# (im2col, col2im, layout moves) cut in slices can run on several cores at once, as
+# MXNet's OpenMP kernels do; small per-image GEMMs gain the same way. Off unless
+# MXLITE_CPU_THREADS asks for it: NumPy's OpenBLAS keeps its idle threads spinning for a
+# while after each GEMM, and slices that land on those cores wait. Measured on LeNet's
+# training step (2 cores): no gain by default; 28.4 -> 25.2 ms with
+# OPENBLAS_THREAD_TIMEOUT=4 (OpenBLAS threads then sleep at once).
+def _thread_count():
+    value = os.environ.get('MXLITE_CPU_THREADS', '').strip()
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return 1
+
+
+THREADS = min(8, _thread_count())
+PARALLEL_MIN_BYTES = 1 << 20   # below this a slice's hand-off costs more than it saves
+_POOL = {}
+_INSIDE = threading.local()    # a slice that calls parallel() again runs it inline
+
+
+def _run_slice(fn, lo, hi):
+    _INSIDE.active = True
+    try:
+        fn(lo, hi)
+    finally:
+        _INSIDE.active = False
+
+
+def parallel(fn, n, nbytes):
+    """Run fn(lo, hi) on slices covering range(n), at once on up to THREADS threads when
+    the work touches at least PARALLEL_MIN_BYTES (else one call). fn must only write to
+    its own slice and must not call scratch() (that is per thread)."""
+    k = min(THREADS, n)
+    if k < 2 or nbytes < PARALLEL_MIN_BYTES or getattr(_INSIDE, 'active', False):
+        fn(0, n)
+        return
+    pool = _POOL.get(os.getpid())   # a forked child needs threads of its own
+    if pool is None:
+        from concurrent.futures import ThreadPoolExecutor
+        _POOL.clear()
+        pool = _POOL[os.getpid()] = ThreadPoolExecutor(THREADS - 1, 'mxlite-cpu')
+    cuts = [n * i // k for i in range(k + 1)]
+    futures = [pool.submit(_run_slice, fn, cuts[i], cuts[i + 1]) for i in range(1, k)]
+    try:
+        _run_slice(fn, cuts[0], cuts[1])
+    finally:
+        for f in futures:
+            f.result()
 
 
 def _interior(before, sizes, lead=1, tail=0):
@@ -123,35 +175,54 @@ def _col_buffer(size, dtype, slot, state):
     return flat
 
 
+def _split_copy(dst, src):
+    """dst[...] = src in slices of the first axis longer than one (of the first two)."""
+    lead = (slice(None),) if dst.ndim > 1 and dst.shape[0] == 1 else ()
+
+    def part(lo, hi):
+        idx = lead + (slice(lo, hi),)
+        np.copyto(dst[idx], src[idx])
+    parallel(part, dst.shape[len(lead)], dst.nbytes)
+
+
 def im2col(x, kernel, stride, dilate, out_sp, slot='cols', state=None):
     """Columns (C, k1..kd, N, o1..od) of a padded x (N, C, *spatial), in scratch `slot`,
     or in a buffer kept in `state`."""
     view = _windows(x, kernel, stride, dilate, out_sp)
     cols = _col_buffer(view.size, x.dtype, slot, state).reshape(view.shape)
-    np.copyto(cols, view)
+    _split_copy(cols, view)
     return cols
 
 
-def col2im(cols, x_shape, kernel, stride, dilate, out_sp, dtype, out=None):
-    """Sum columns (C, k1..kd, N, o1..od) into zeros of shape (N, C, *spatial) (or `out`)."""
-    if out is None:
-        out = np.zeros(x_shape, dtype=dtype)
-    else:
-        out.fill(0)
-    view = out.swapaxes(0, 1)  # (C, N, *spatial), so each column block adds without a copy
-    whole = (slice(None), slice(None))
+def _taps(kernel, stride, dilate, out_sp):
+    """(kernel index, slices of the padded input its column block adds into)."""
     for kidx in np.ndindex(*kernel):
-        dst = whole + tuple(slice(k * d, k * d + t * (o - 1) + 1, t)
-                            for k, d, t, o in zip(kidx, dilate, stride, out_sp))
-        view[dst] += cols[(slice(None),) + kidx]
+        yield kidx, tuple(slice(k * d, k * d + t * (o - 1) + 1, t)
+                          for k, d, t, o in zip(kidx, dilate, stride, out_sp))
+
+
+def col2im(cols, x_shape, kernel, stride, dilate, out_sp, dtype, out=None):
+    """Sum columns (C, k1..kd, N, o1..od) into zeros of shape (N, C, *spatial) (or `out`),
+    channels in slices on several threads."""
+    if out is None:
+        out = np.empty(x_shape, dtype=dtype)
+    view = out.swapaxes(0, 1)  # (C, N, *spatial), so each column block adds without a copy
+    taps = list(_taps(kernel, stride, dilate, out_sp))
+
+    def part(lo, hi):
+        dst, src = view[lo:hi], cols[lo:hi]
+        dst.fill(0)
+        for kidx, win in taps:
+            dst[(slice(None), slice(None)) + win] += src[(slice(None),) + kidx]
+    parallel(part, cols.shape[0], cols.nbytes)
     return out
 
 
 def _to_group_rows(a, groups, slot):
     """(N, G*Cg, *sp) -> (G, Cg, N*prod(sp)) in scratch `slot`: the GEMM operand layout."""
     n, c = a.shape[:2]
-    rows = scratch(slot, (groups, c // groups, n, _prod(a.shape[2:])), a.dtype)
-    rows[...] = a.reshape(n, groups, c // groups, -1).transpose(1, 2, 0, 3)
+    rows = scratch(slot, (c, n, _prod(a.shape[2:])), a.dtype)
+    _split_copy(rows, a.reshape(n, c, -1).swapaxes(0, 1))
     return rows.reshape(groups, c // groups, -1)
 
 
@@ -169,11 +240,15 @@ def _write(out, value, bias=None):
 
 def _store(out, value, bias, accumulate):
     """out = value + bias, or out += value + bias with `accumulate` (bias must then already
-    be in value: the caller adds it to its GEMM scratch, which is cheaper than out)."""
-    if accumulate:
-        np.add(out, value, out=out, casting='unsafe')
-    else:
-        _write(out, value, bias)
+    be in value: the caller adds it to its GEMM scratch, which is cheaper than out); in
+    slices of channels on several threads."""
+    def part(lo, hi):
+        o, v = out[:, lo:hi], value[:, lo:hi]
+        if accumulate:
+            np.add(o, v, out=o, casting='unsafe')
+        else:
+            _write(o, v, None if bias is None else bias[lo:hi])
+    parallel(part, out.shape[1], out.nbytes)
 
 
 def _gmm(a, b, out=None):
@@ -236,34 +311,43 @@ def _cols_nfirst(x, kernel, stride, dilate, pad, out_sp, aug, state):
     view = _windows(xp, kernel, stride, dilate, out_sp)
     npix = x.shape[0] * _prod(out_sp)
     flat = _col_buffer(view.size + (npix if aug else 0), x.dtype, 'cols', state)
-    np.copyto(flat[:view.size].reshape(view.shape), view)
+    _split_copy(flat[:view.size].reshape(view.shape), view)
     if aug:
         flat[view.size:] = 1
     return flat.reshape(-1, npix)
 
 
 def _batch_last(dst, x):
-    """dst (C, *spatial, N) = x (N, C, *spatial) moved. When an image is a multiple of 4 KB
-    the N source rows read side by side share one L1 cache set (8 ways), so the copy goes
-    8 images at a time (3-4x faster there; slower elsewhere)."""
+    """dst (C, *spatial, N) = x (N, C, *spatial) moved, channels in slices on several
+    threads. When an image is a multiple of 4 KB the N source rows read side by side share
+    one L1 cache set (8 ways), so the copy goes 8 images at a time there (3-4x faster)."""
     n = x.shape[0]
-    if x.strides[0] % 4096 or n <= 8:
-        np.copyto(dst, np.moveaxis(x, 0, -1))
-        return
-    for s in range(0, n, 8):
-        np.copyto(dst[..., s:s + 8], np.moveaxis(x[s:s + 8], 0, -1))
+    step = n if x.strides[0] % 4096 else 8
+
+    def part(lo, hi):
+        for s in range(0, n, step):
+            np.copyto(dst[lo:hi, ..., s:s + step], np.moveaxis(x[s:s + step, lo:hi], 0, -1))
+    parallel(part, x.shape[1], x.nbytes)
 
 
 def _cols_chwn(x, kernel, stride, dilate, pad, out_sp, state):
-    """im2col columns (C*K, O*N) of x (N, C, *spatial) in the batch-innermost layout."""
-    xt = scratch('pad', (x.shape[1],) + tuple(s + 2 * q for s, q in zip(x.shape[2:], pad))
-                 + (x.shape[0],), x.dtype)
-    _fill_border(xt, 1, pad, x.shape[2:], pad, 0)
-    _batch_last(xt[_interior(pad, x.shape[2:], 1, 1)], x)
+    """im2col columns (C*K, O*N) of x (N, C, *spatial) in the batch-innermost layout:
+    x moved to (C, *padded, N), then the windows copied, channels in slices."""
+    n, c = x.shape[:2]
+    xt = scratch('pad', (c,) + tuple(s + 2 * q for s, q in zip(x.shape[2:], pad)) + (n,),
+                 x.dtype)
+    inner = xt[_interior(pad, x.shape[2:], 1, 1)]
+    step = n if x.strides[0] % 4096 else 8   # see _batch_last
     view = _windows_chwn(xt, kernel, stride, dilate, out_sp)
-    flat = _col_buffer(view.size, x.dtype, 'cols', state)
-    np.copyto(flat.reshape(view.shape), view)
-    return flat.reshape(x.shape[1] * _prod(kernel), -1)
+    cols = _col_buffer(view.size, x.dtype, 'cols', state).reshape(view.shape)
+
+    def part(lo, hi):
+        _fill_border(xt[lo:hi], 1, pad, x.shape[2:], pad, 0)
+        for s in range(0, n, step):
+            np.copyto(inner[lo:hi, ..., s:s + step], np.moveaxis(x[s:s + step, lo:hi], 0, -1))
+        np.copyto(cols[lo:hi], view[lo:hi])
+    parallel(part, c, cols.nbytes)
+    return cols.reshape(c * _prod(kernel), -1)
 
 
 def conv_forward(x, w, bias, stride, dilate, pad, groups, out, keep=None, accumulate=False):
@@ -297,8 +381,10 @@ def conv_forward(x, w, bias, stride, dilate, pad, groups, out, keep=None, accumu
             bias = None
         if per_image and not accumulate and out.dtype == x.dtype and \
                 out.flags.c_contiguous:
-            np.matmul(wm[0], cols.reshape(-1, n, npix).swapaxes(0, 1),
-                      out=out.reshape(n, f, npix))
+            per = cols.reshape(-1, n, npix).swapaxes(0, 1)
+            out3 = out.reshape(n, f, npix)
+            parallel(lambda lo, hi: np.matmul(wm[0], per[lo:hi], out=out3[lo:hi]), n,
+                     out.nbytes)
             return
     y = scratch('gemm', (groups, fg, cols.shape[1]), x.dtype)
     _gmm(wm, cols.reshape(groups, -1, cols.shape[1]), out=y)
@@ -312,14 +398,23 @@ def conv_forward(x, w, bias, stride, dilate, pad, groups, out, keep=None, accumu
 
 
 def _dw_per_image(g3, m3):
-    """sum_n g3[n] @ m3[:, n].T for g3 (N, F, O), m3 (R, N, O): (F, R), a few images at a
-    time so the partial products stay small."""
+    """sum_n g3[n] @ m3[:, n].T for g3 (N, F, O), m3 (R, N, O): (F, R); images in slices
+    on several threads, a few at a time so the partial products stay small."""
     n, f = g3.shape[:2]
     step = max(1, DW_CHUNK // (f * m3.shape[0]))
+    parts = {}
+
+    def part(lo, hi):
+        total = None
+        for s in range(lo, hi, step):
+            e = min(hi, s + step)
+            p = np.matmul(g3[s:e], m3[:, s:e].transpose(1, 2, 0)).sum(axis=0)
+            total = p if total is None else np.add(total, p, out=total)
+        parts[lo] = total
+    parallel(part, n, g3.nbytes + m3.nbytes)
     total = None
-    for s in range(0, n, step):
-        part = np.matmul(g3[s:s + step], m3[:, s:s + step].transpose(1, 2, 0)).sum(axis=0)
-        total = part if total is None else np.add(total, part, out=total)
+    for lo in sorted(parts):   # a fixed order: the same sum for the same thread count
+        total = parts[lo] if total is None else np.add(total, parts[lo], out=total)
     return total
 
 
@@ -379,16 +474,21 @@ def conv_backward(x, w, g, stride, dilate, pad, groups, need_bias, need_dx=True,
         dxp = col2im(dcols.reshape((c,) + tuple(kernel) + (n,) + out_sp), (n, c) + padded,
                      kernel, stride, dilate, out_sp, x.dtype)
         return crop(dxp, pad, x.shape[2:]), dw, db
-    # col2im in (C, *spatial, N): every add is a run of (o_w *) N elements
+    # col2im in (C, *spatial, N): every add is a run of (o_w *) N elements; then the
+    # batch axis goes back in front, channels in slices
     dxt = scratch('pad', (c,) + padded + (n,), x.dtype)
-    dxt.fill(0)
     blocks = dcols.reshape((c,) + tuple(kernel) + out_sp + (n,))
-    for kidx in np.ndindex(*kernel):
-        dst = (slice(None),) + tuple(slice(k * d, k * d + t * (o - 1) + 1, t) for k, d, t, o
-                                     in zip(kidx, dilate, stride, out_sp))
-        dxt[dst] += blocks[(slice(None),) + kidx]
+    inner = _interior(pad, x.shape[2:], 1, 1)
+    taps = list(_taps(kernel, stride, dilate, out_sp))
     dx = np.empty(x.shape, x.dtype)
-    np.copyto(dx, np.moveaxis(dxt[_interior(pad, x.shape[2:], 1, 1)], -1, 0))
+
+    def part(lo, hi):
+        dst, src = dxt[lo:hi], blocks[lo:hi]
+        dst.fill(0)
+        for kidx, win in taps:
+            dst[(slice(None),) + win] += src[(slice(None),) + kidx]
+        np.copyto(dx[:, lo:hi], np.moveaxis(dst[inner], -1, 0))
+    parallel(part, c, blocks.nbytes)
     return dx, dw, db
 
 
