@@ -344,17 +344,32 @@ def test_max_pooling_matches_window_reference(case, dtype, ties, threads):
     np.testing.assert_array_equal(dx2, dx)
 
 
-def test_max_pooling_nan_never_wins_the_gradient():
-    """A NaN propagates to the output but, as with a '>' scan, never takes the gradient
-    from an earlier position."""
-    op, p = _op('Pooling', pool_type='max', kernel=(1, 3), stride=(1, 3))
-    x = np.array([[[[1.0, np.nan, 3.0]]]], np.float32)
-    outs = [np.empty((1, 1, 1, 1), np.float32), np.empty((1, 1, 1, 1), np.int32)]
+@pytest.mark.parametrize('kernel', [(1, 3), (2, 2), (3, 3)])
+def test_max_pooling_nan_never_wins_the_gradient(kernel):
+    """A NaN propagates to the output but, as with a '>' scan over the window positions,
+    never takes the gradient from an earlier position (nor does any later one)."""
+    op, p = _op('Pooling', pool_type='max', kernel=kernel, stride=kernel)
+    rng = np.random.default_rng(11)
+    shape = (2, 3, kernel[0] * 3, kernel[1] * 4)
+    x = rng.standard_normal(shape).astype(np.float32)
+    x[rng.random(shape) < 0.1] = np.nan
+    _, out_shapes = op.infer_shape(p, [shape])
+    outs = [np.empty(out_shapes[0], np.float32), np.empty(out_shapes[1], np.int32)]
     ctx = OpContext(True)
     op.forward(p, [x], outs, ctx)
-    assert np.isnan(outs[0]).all()
-    (dx,) = op.backward(p, [np.ones((1, 1, 1, 1), np.float32), None], [x], outs, ctx)
-    np.testing.assert_array_equal(dx, [[[[1.0, 0.0, 0.0]]]])
+    g = rng.standard_normal(out_shapes[0]).astype(np.float32)
+    (dx,) = op.backward(p, [g, None], [x], outs, ctx)
+    # the scan, window position by window position
+    wins = [x[:, :, i::kernel[0], j::kernel[1]] for i, j in np.ndindex(*kernel)]
+    running, arg = wins[0].copy(), np.zeros(g.shape, int)
+    for k, win in enumerate(wins[1:], 1):
+        arg[win > running] = k
+        running = np.maximum(running, win)
+    np.testing.assert_array_equal(outs[0], running)
+    expect = np.zeros_like(x)
+    for k, (i, j) in enumerate(np.ndindex(*kernel)):
+        expect[:, :, i::kernel[0], j::kernel[1]] = np.where(arg == k, g, 0)
+    np.testing.assert_array_equal(dx, expect)
 
 
 def test_parallel_slices_cover_the_range_once(monkeypatch):

@@ -191,33 +191,15 @@ class Pooling(Operator):
             return
         if kind == 'max':
             xp = pad_zeros(x, before, after, slot='pool', value=_lowest(x.dtype))
-            kidxs = list(np.ndindex(*kernel))
-            out[...] = xp[_window(kidxs[0], stride, out_sp)]
+            wins = [xp[_window(kidx, stride, out_sp)] for kidx in np.ndindex(*kernel)]
             # a training pass records which window position won (the first maximum), so
             # backward scatters the gradient without comparing values again
-            arg = self._argmax_buffer(ctx, out.shape) if ctx.is_train and \
-                len(kidxs) < 256 else None
-            if arg is not None:
-                arg.fill(0)
-                prev = scratch('pool_prev', out.shape, out.dtype)
-                won = scratch('pool_won', out.shape, np.bool_)
-                code = scratch('pool_code', out.shape, np.uint8)
-            for k, kidx in enumerate(kidxs[1:], 1):
-                win = xp[_window(kidx, stride, out_sp)]
-                if arg is None:
-                    np.maximum(out, win, out=out)
-                    continue
-                # won = win > out, found without a second pass over the strided window
-                # (those passes are the cost here): the maximum changed, and not to NaN
-                # (a NaN never wins a '>' comparison)
-                np.copyto(prev, out)
+            if ctx.is_train and len(wins) < 256:
+                self._max_with_winner(wins, out, self._argmax_buffer(ctx, out.shape))
+                return
+            out[...] = wins[0]
+            for win in wins[1:]:
                 np.maximum(out, win, out=out)
-                np.not_equal(out, prev, out=won)
-                if out.dtype.kind == 'f':
-                    won &= ~np.isnan(out)
-                # arg = where(won, k, arg); k only grows, so that is max(arg, won * k)
-                np.multiply(won.view(np.uint8), np.uint8(k), out=code)
-                np.maximum(arg, code, out=arg)
             return
         xp = pad_zeros(x, before, after, slot='pool')
         acc = np.zeros(out.shape, dtype=np.float32 if x.dtype == np.float16 else x.dtype)
@@ -231,6 +213,39 @@ class Pooling(Operator):
         elif kind == 'lp':
             acc = _root(acc, p.p_value)
         out[...] = acc
+
+    @staticmethod
+    def _max_with_winner(wins, out, arg):
+        """out = the maximum over the window views `wins`, arg = the index of the first
+        view holding it. Reading a strided window is what costs here, so each is read once:
+        win_k > running maximum is found as 'the running maximum changed', which compares
+        two contiguous arrays. The running maximum alternates between out and a scratch
+        array, ending in out, so it is never copied."""
+        spare = scratch('pool_prev', out.shape, out.dtype)
+        won = scratch('pool_won', out.shape, np.bool_)
+        code = scratch('pool_code', out.shape, np.uint8)
+        steps = len(wins) - 1
+        cur = (out, spare)[steps % 2]
+        cur[...] = wins[0]
+        arg.fill(0)
+        for k, win in enumerate(wins[1:], 1):
+            nxt = (out, spare)[(steps - k) % 2]
+            np.maximum(cur, win, out=nxt)
+            np.not_equal(nxt, cur, out=won)
+            # arg = where(won, k, arg); k only grows, so that is max(arg, won * k)
+            np.multiply(won.view(np.uint8), np.uint8(k), out=code)
+            np.maximum(arg, code, out=arg)
+            cur = nxt
+        if out.dtype.kind == 'f' and np.isnan(out).any():
+            # a NaN changes the running maximum but never wins a '>' comparison: windows
+            # holding one get their winner the slow, exact way
+            spare[...] = wins[0]
+            arg.fill(0)
+            for k, win in enumerate(wins[1:], 1):
+                np.greater(win, spare, out=won)
+                np.maximum(spare, win, out=spare)
+                np.multiply(won.view(np.uint8), np.uint8(k), out=code)
+                np.maximum(arg, code, out=arg)
 
     @staticmethod
     def _argmax_buffer(ctx, shape):
@@ -289,12 +304,14 @@ class Pooling(Operator):
             tiled = all(k == s and o * s == n
                         for k, o, s, n in zip(kernel, out_sp, stride, padded))
             dxp = (np.empty if tiled else np.zeros)(x.shape[:2] + padded, dtype=x.dtype)
+            mask = scratch('pool_mask', g.shape, g.dtype)
             for k, kidx in enumerate(np.ndindex(*kernel)):
                 win = _window(kidx, stride, out_sp)
+                np.equal(argmax, k, out=mask)   # in g's dtype: no bool cast in the multiply
                 if overlap:
-                    dxp[win] += g * (argmax == k)
+                    dxp[win] += g * mask
                 else:  # each input pixel is in one window: write, do not add
-                    np.multiply(g, argmax == k, out=dxp[win])
+                    np.multiply(g, mask, out=dxp[win])
             return dxp[(Ellipsis,) + tuple(slice(b, b + n)
                                            for b, n in zip(before, x.shape[2:]))]
         fill = _lowest(x.dtype) if kind == 'max' else 0
