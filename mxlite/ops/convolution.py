@@ -27,7 +27,7 @@ LAYOUTS = ('NCDHW', 'NCHW', 'NCW', 'NDHWC', 'NHWC', 'NWC')
 _DEFAULT_LAYOUT = {1: 'NCW', 2: 'NCHW', 3: 'NCDHW'}
 
 
-# ----------------------------------------------------------------------------- kernels
+# ----------------------------------------------------------------------------- scratch
 _SCRATCH = threading.local()
 
 
@@ -104,6 +104,7 @@ def parallel(fn, n, nbytes):
             f.result()
 
 
+# ----------------------------------------------------------------------------- kernels
 def _interior(before, sizes, lead=1, tail=0):
     """Index of the unpadded part: `lead` leading and `tail` trailing axes are whole."""
     return ((slice(None),) * lead + tuple(slice(b, b + s) for b, s in zip(before, sizes))
@@ -302,7 +303,11 @@ def _plan(x_shape, f, kernel, out_sp, groups, has_bias):
     per_image = one and FORCE.get('per_image', pixels >= PER_IMAGE_MIN_PIXELS)
     dw_per_image = one and FORCE.get(
         'dw_per_image', f * (c * _prod(kernel) + 1) <= DW_PER_IMAGE_MAX)
-    return (False, has_bias and (per_image or dw_per_image), per_image, dw_per_image)
+    # the row of ones costs a copy of the weight per call: only for weights small next to
+    # the output (LeNet's first layer), not for a batch of one through a wide layer
+    ck = c * _prod(kernel)
+    aug = has_bias and (per_image or dw_per_image) and 4 * ck <= n * pixels
+    return (False, aug, per_image, dw_per_image)
 
 
 def _cols_nfirst(x, kernel, stride, dilate, pad, out_sp, aug, state):
@@ -385,6 +390,8 @@ def conv_forward(x, w, bias, stride, dilate, pad, groups, out, keep=None, accumu
             out3 = out.reshape(n, f, npix)
             parallel(lambda lo, hi: np.matmul(wm[0], per[lo:hi], out=out3[lo:hi]), n,
                      out.nbytes)
+            if bias is not None:
+                out += bias.reshape(_bias_shape(len(out_sp)))
             return
     y = scratch('gemm', (groups, fg, cols.shape[1]), x.dtype)
     _gmm(wm, cols.reshape(groups, -1, cols.shape[1]), out=y)
