@@ -95,7 +95,8 @@ def _softsign(x, out):
 
 
 def _relu_grad(y, g, out):
-    return np.multiply(g, y > 0, out=out)
+    np.greater(y, 0, out=out)   # the mask as 0/1 in out's dtype: a bool operand would cast
+    return np.multiply(out, g, out=out)
 
 
 def _sigmoid_grad(y, g, out):
