@@ -396,3 +396,95 @@ def test_parallel_passes_errors_on(monkeypatch):
             raise ValueError('slice %d' % lo)
     with pytest.raises(ValueError, match='slice'):
         conv.parallel(fail, 4, 1 << 30)
+
+
+# ----------------------------------------------------------------------------- gradients in place
+ACT_GRADS = {   # dy/dx from the output y
+    'relu': lambda y: (y > 0).astype(y.dtype),
+    'sigmoid': lambda y: y * (1 - y),
+    'tanh': lambda y: 1 - y * y,
+    'softrelu': lambda y: -np.expm1(-y),
+    'softsign': lambda y: np.square(1 - np.abs(y)),
+}
+
+
+def _backward_ctx(n_inputs, dst):
+    ctx = OpContext(True)
+    ctx.req = ['write'] * n_inputs
+    ctx.grad_dst = dst
+    return ctx
+
+
+@pytest.mark.parametrize('where', ['fresh', 'dst', 'dst_is_ograd', 'dst_is_output'])
+@pytest.mark.parametrize('dtype', [np.float32, np.float64, np.float16], ids=['f32', 'f64', 'f16'])
+@pytest.mark.parametrize('act', sorted(ACT_GRADS))
+def test_activation_gradient_into_the_executor_array(act, dtype, where, monkeypatch):
+    """backward writes g * dy/dx into ctx.grad_dst when offered, also when that array is
+    the output gradient itself (an in-place gradient) or the output."""
+    from mxlite.ops import activation
+    monkeypatch.setattr(activation, '_BLOCK', 4096)   # several blocks and a partial one
+    op, p = _op('Activation', act_type=act)
+    rng = np.random.default_rng(3)
+    shape = (3, 7, 1000)   # not a whole number of the kernel's blocks
+    x = rng.standard_normal(shape).astype(dtype)
+    y = np.empty_like(x)
+    op.forward(p, [x], [y], OpContext(True))
+    g = rng.standard_normal(shape).astype(dtype)
+    expect = (ACT_GRADS[act](y.astype(np.float64)) * g.astype(np.float64))
+    y_keep = y.copy()
+    dst = {'fresh': None, 'dst': np.full(shape, np.nan, dtype), 'dst_is_ograd': g,
+           'dst_is_output': y}[where]
+    (dx,) = op.backward(p, [g], [x], [y], _backward_ctx(1, None if dst is None else [dst]))
+    if dst is not None and dtype != np.float16:
+        assert dx is dst
+    tol = dict(rtol=2e-3, atol=2e-3) if dtype == np.float16 else dict(rtol=1e-5, atol=1e-6)
+    if where == 'dst_is_output':   # y was overwritten: compare with the saved copy's gradient
+        expect = ACT_GRADS[act](y_keep.astype(np.float64)) * g.astype(np.float64)
+    np.testing.assert_allclose(dx.astype(np.float64), expect, **tol)
+
+
+@pytest.mark.parametrize('layout', ['NCHW', 'NHWC'])
+def test_pooling_gradient_into_the_executor_array(layout):
+    rng = np.random.default_rng(4)
+    shape = (4, 6, 8, 3) if layout == 'NHWC' else (4, 3, 6, 8)
+    x = rng.standard_normal(shape).astype(np.float32)
+    op, p = _op('Pooling', pool_type='max', kernel=(2, 2), stride=(2, 2), layout=layout)
+    _, out_shapes = op.infer_shape(p, [shape])
+    outs = [np.empty(s, np.float32) for s in out_shapes]
+    op.forward(p, [x], outs, OpContext(True))
+    g = rng.standard_normal(out_shapes[0]).astype(np.float32)
+    ctx = OpContext(True)
+    op.forward(p, [x], outs, ctx)
+    (fresh,) = op.backward(p, [g] + [None] * (len(outs) - 1), [x], outs, ctx)
+    dst = np.full(shape, np.nan, np.float32)
+    ctx.grad_dst, ctx.req = [dst], ['write']
+    op.forward(p, [x], outs, ctx)
+    (dx,) = op.backward(p, [g] + [None] * (len(outs) - 1), [x], outs, ctx)
+    assert dx is dst
+    np.testing.assert_array_equal(dx, fresh)
+
+
+
+@pytest.mark.parametrize('plan', ['chwn', 'images', 'gemm'], indirect=True)
+@pytest.mark.parametrize('layout,pad', [('NCHW', (0, 0)), ('NCHW', (1, 1)), ('NHWC', (0, 0))])
+def test_conv_data_gradient_into_the_executor_array(plan, layout, pad, threads):
+    rng = np.random.default_rng(4)
+    shape = (9, 7, 8, 3) if layout == 'NHWC' else (9, 3, 7, 8)
+    x = rng.standard_normal(shape).astype(np.float32)
+    op, p = _op('Convolution', kernel=(3, 3), num_filter=5, pad=pad, layout=layout)
+    names = op.list_arguments(p)
+    shapes, (oshape,) = op.infer_shape(p, [shape] + [None] * (len(names) - 1))
+    inputs = [x] + [rng.standard_normal(s).astype(np.float32) for s in shapes[1:]]
+    g = rng.standard_normal(oshape).astype(np.float32)
+    y = np.empty(oshape, np.float32)
+    ctx = OpContext(True)
+    op.forward(p, inputs, [y], ctx)
+    fresh = op.backward(p, [g], inputs, [y], ctx)
+    dsts = [np.full(s, np.nan, np.float32) for s in shapes]
+    ctx.grad_dst, ctx.req = dsts, ['write'] * len(shapes)
+    op.forward(p, inputs, [y], ctx)
+    got = op.backward(p, [g], inputs, [y], ctx)
+    if layout == 'NCHW' and not any(pad):
+        assert got[0] is dsts[0]
+    for a, b in zip(got, fresh):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)

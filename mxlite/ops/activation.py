@@ -94,41 +94,37 @@ def _softsign(x, out):
     return out
 
 
-def _relu_grad(y, g, out):
-    np.greater(y, 0, out=out)   # the mask as 0/1 in out's dtype: a bool operand would cast
-    return np.multiply(out, g, out=out)
+def _relu_grad(y, out):
+    return np.greater(y, 0, out=out)   # 0/1 in out's dtype: a bool operand would cast later
 
 
-def _sigmoid_grad(y, g, out):
+def _sigmoid_grad(y, out):
     np.subtract(1, y, out=out)
-    out *= y
-    return np.multiply(out, g, out=out)
+    return np.multiply(out, y, out=out)
 
 
-def _tanh_grad(y, g, out):
+def _tanh_grad(y, out):
     np.multiply(y, y, out=out)
-    np.subtract(1, out, out=out)
-    return np.multiply(out, g, out=out)
+    return np.subtract(1, out, out=out)
 
 
-def _softrelu_grad(y, g, out):
+def _softrelu_grad(y, out):
     # y = log(1 + e^x)  =>  dy/dx = sigmoid(x) = 1 - e^-y
     np.negative(y, out=out)
     np.expm1(out, out=out)
-    np.negative(out, out=out)
-    return np.multiply(out, g, out=out)
+    return np.negative(out, out=out)
 
 
-def _softsign_grad(y, g, out):
+def _softsign_grad(y, out):
     # y = x / (1 + |x|)  =>  dy/dx = 1 / (1 + |x|)^2 = (1 - |y|)^2
     np.abs(y, out=out)
     np.subtract(1, out, out=out)
-    np.square(out, out=out)
-    return np.multiply(out, g, out=out)
+    return np.square(out, out=out)
 
 
-# act_type -> (forward(x, out), backward(y, g, out): g * dy/dx from the output y, written
-# into out in place: whole-array temporaries cost more than the arithmetic here)
+# act_type -> (forward(x, out), dy/dx(y, out) from the output y written into out; backward
+# then multiplies by the output gradient in place: whole-array temporaries cost more than
+# the arithmetic here)
 ACTIVATIONS = {
     'relu': (lambda x, out: np.maximum(x, 0, out=out), _relu_grad),
     'sigmoid': (_sigmoid, _sigmoid_grad),
@@ -136,6 +132,22 @@ ACTIVATIONS = {
     'softrelu': (_softrelu, _softrelu_grad),
     'softsign': (_softsign, _softsign_grad),
 }
+_BLOCK = 1 << 17   # elements per block when the gradient overwrites the output gradient
+
+
+def _grad_into(deriv, y, g, dst):
+    """dst = g * deriv(y). When dst is g's own memory (an in-place gradient), blocks go
+    through a small scratch so that g is read before it is overwritten."""
+    if not np.may_share_memory(dst, g) and not np.may_share_memory(dst, y):
+        deriv(y, dst)
+        return np.multiply(dst, g, out=dst)
+    yf, gf, df = y.reshape(-1), g.reshape(-1), dst.reshape(-1)
+    tmp = np.empty(min(_BLOCK, yf.size), dst.dtype)
+    for s in range(0, yf.size, _BLOCK):
+        t = tmp[:min(_BLOCK, yf.size - s)]
+        deriv(yf[s:s + _BLOCK], t)
+        np.multiply(t, gf[s:s + _BLOCK], out=df[s:s + _BLOCK])
+    return dst
 
 
 @register
@@ -174,9 +186,15 @@ class Activation(Operator):
 
     def backward(self, p, ograds, inputs, outputs, ctx):
         y, g = outputs[0], ograds[0]
+        deriv = ACTIVATIONS[p.act_type][1]
+        dst = ctx.dst(0)   # the executor's gradient array, written in place when offered
+        if dst is not None and dst.dtype == y.dtype == g.dtype == _compute_dtype(y) and \
+                dst.shape == y.shape and y.flags.c_contiguous and g.flags.c_contiguous:
+            return [_grad_into(deriv, y, g, dst)]
         if _compute_dtype(y) != y.dtype:
             y, g = y.astype(np.float32), g.astype(np.float32)
-        grad = ACTIVATIONS[p.act_type][1](y, g, np.empty(y.shape, y.dtype))
+        grad = deriv(y, np.empty(y.shape, y.dtype))
+        grad = np.multiply(grad, g, out=grad)
         return [grad.astype(outputs[0].dtype, copy=False)]
 
 

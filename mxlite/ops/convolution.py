@@ -425,9 +425,11 @@ def _dw_per_image(g3, m3):
     return total
 
 
-def conv_backward(x, w, g, stride, dilate, pad, groups, need_bias, need_dx=True, kept=None):
+def conv_backward(x, w, g, stride, dilate, pad, groups, need_bias, need_dx=True, kept=None,
+                  dx_out=None):
     """(dx, dw, dbias or None) of conv_forward, given the output gradient g; dx is None
-    when not needed (a first layer: col2im is half the backward cost)."""
+    when not needed (a first layer: col2im is half the backward cost). dx goes into
+    `dx_out` (x's shape and dtype) where the layout allows, written after all reads."""
     n, c = x.shape[:2]
     f = w.shape[0]
     kernel = w.shape[2:]
@@ -479,7 +481,7 @@ def conv_backward(x, w, g, stride, dilate, pad, groups, need_bias, need_dx=True,
     padded = tuple(s + 2 * q for s, q in zip(x.shape[2:], pad))
     if not chwn:
         dxp = col2im(dcols.reshape((c,) + tuple(kernel) + (n,) + out_sp), (n, c) + padded,
-                     kernel, stride, dilate, out_sp, x.dtype)
+                     kernel, stride, dilate, out_sp, x.dtype, None if any(pad) else dx_out)
         return crop(dxp, pad, x.shape[2:]), dw, db
     # col2im in (C, *spatial, N): every add is a run of (o_w *) N elements; then the
     # batch axis goes back in front, channels in slices
@@ -487,7 +489,7 @@ def conv_backward(x, w, g, stride, dilate, pad, groups, need_bias, need_dx=True,
     blocks = dcols.reshape((c,) + tuple(kernel) + out_sp + (n,))
     inner = _interior(pad, x.shape[2:], 1, 1)
     taps = list(_taps(kernel, stride, dilate, out_sp))
-    dx = np.empty(x.shape, x.dtype)
+    dx = np.empty(x.shape, x.dtype) if dx_out is None else dx_out
 
     def part(lo, hi):
         dst, src = dxt[lo:hi], blocks[lo:hi]
@@ -670,8 +672,13 @@ class _ConvBase(Operator):
             dx, dw, db = deconv_backward(x, w, g, stride, dilate, pad, p.num_group,
                                          not p.no_bias)
         else:
+            # the data gradient goes straight into the executor's array where offered
+            dst = ctx.dst(0)
+            if last or dst is None or dst.dtype != x.dtype or dst.shape != x.shape:
+                dst = None
             dx, dw, db = conv_backward(x, w, g, stride, dilate, pad, p.num_group,
-                                       not p.no_bias, need_dx=ctx.needs(0), kept=ctx.state)
+                                       not p.no_bias, need_dx=ctx.needs(0), kept=ctx.state,
+                                       dx_out=dst)
         if last:
             dx = None if dx is None else np.moveaxis(dx, 1, -1)
             dw = np.moveaxis(dw, 1, -1)

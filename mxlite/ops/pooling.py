@@ -285,16 +285,24 @@ class Pooling(Operator):
 
     def backward(self, p, ograds, inputs, outputs, ctx):
         x, y, g = self._views(p, inputs[0], outputs[0], ograds[0])
+        dst = ctx.dst(0)   # the executor's gradient array, written in place when offered
+        if dst is not None and (dst.shape != inputs[0].shape or dst.dtype != x.dtype):
+            dst = None
         if p.global_pool:
             dx = self._global_backward(p, x, y, g)
         else:
+            out = None if dst is None else self._views(p, dst)[0]
             dx = self._window_backward(p, x, y, g, ctx.state.pop('argmax_valid', False)
-                                       and ctx.state.get('argmax'))
+                                       and ctx.state.get('argmax'), out)
+            if out is not None and dx is out:
+                return [dst]
         if self._layout(p, x.ndim).endswith('C'):
             dx = np.moveaxis(dx, 1, -1)
         return [dx.astype(inputs[0].dtype, copy=False)]
 
-    def _window_backward(self, p, x, y, g, argmax=None):
+    def _window_backward(self, p, x, y, g, argmax=None, out=None):
+        """dx of the windowed kinds; with `out` (x's shape), written there when the windows
+        tile the input exactly (then out itself is returned)."""
         kernel, stride, before, after, out_sp = self.geometry(p, x.shape[2:])
         kind = p.pool_type
         if kind == 'max' and argmax is not None and argmax is not False:
@@ -303,7 +311,10 @@ class Pooling(Operator):
             # windows that tile the input write every element: no zero fill needed
             tiled = all(k == s and o * s == n
                         for k, o, s, n in zip(kernel, out_sp, stride, padded))
-            dxp = (np.empty if tiled else np.zeros)(x.shape[:2] + padded, dtype=x.dtype)
+            if tiled and out is not None and padded == tuple(x.shape[2:]):
+                dxp = out
+            else:
+                dxp = (np.empty if tiled else np.zeros)(x.shape[:2] + padded, dtype=x.dtype)
             mask = scratch('pool_mask', g.shape, g.dtype)
             for k, kidx in enumerate(np.ndindex(*kernel)):
                 win = _window(kidx, stride, out_sp)
@@ -312,6 +323,8 @@ class Pooling(Operator):
                     dxp[win] += g * mask
                 else:  # each input pixel is in one window: write, do not add
                     np.multiply(g, mask, out=dxp[win])
+            if dxp is out:
+                return out
             return dxp[(Ellipsis,) + tuple(slice(b, b + n)
                                            for b, n in zip(before, x.shape[2:]))]
         fill = _lowest(x.dtype) if kind == 'max' else 0
