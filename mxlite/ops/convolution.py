@@ -14,6 +14,7 @@ its forward is convolution's data gradient and its data gradient is convolution'
 
 Channel-last layouts (NWC, NHWC, NDHWC) run on channel-first views of the same memory.
 """
+import functools
 import os
 import threading
 
@@ -195,11 +196,13 @@ def im2col(x, kernel, stride, dilate, out_sp, slot='cols', state=None):
     return cols
 
 
+@functools.lru_cache(maxsize=512)
 def _taps(kernel, stride, dilate, out_sp):
-    """(kernel index, slices of the padded input its column block adds into)."""
-    for kidx in np.ndindex(*kernel):
-        yield kidx, tuple(slice(k * d, k * d + t * (o - 1) + 1, t)
-                          for k, d, t, o in zip(kidx, dilate, stride, out_sp))
+    """((kernel index, slices of the padded input its column block adds into), ...);
+    cached: building them cost ~3 us per kernel position."""
+    return tuple((kidx, tuple(slice(k * d, k * d + t * (o - 1) + 1, t)
+                              for k, d, t, o in zip(kidx, dilate, stride, out_sp)))
+                 for kidx in np.ndindex(*kernel))
 
 
 def col2im(cols, x_shape, kernel, stride, dilate, out_sp, dtype, out=None):
@@ -208,7 +211,7 @@ def col2im(cols, x_shape, kernel, stride, dilate, out_sp, dtype, out=None):
     if out is None:
         out = np.empty(x_shape, dtype=dtype)
     view = out.swapaxes(0, 1)  # (C, N, *spatial), so each column block adds without a copy
-    taps = list(_taps(kernel, stride, dilate, out_sp))
+    taps = _taps(tuple(kernel), tuple(stride), tuple(dilate), tuple(out_sp))
 
     def part(lo, hi):
         dst, src = view[lo:hi], cols[lo:hi]
@@ -488,7 +491,7 @@ def conv_backward(x, w, g, stride, dilate, pad, groups, need_bias, need_dx=True,
     dxt = scratch('pad', (c,) + padded + (n,), x.dtype)
     blocks = dcols.reshape((c,) + tuple(kernel) + out_sp + (n,))
     inner = _interior(pad, x.shape[2:], 1, 1)
-    taps = list(_taps(kernel, stride, dilate, out_sp))
+    taps = _taps(tuple(kernel), tuple(stride), tuple(dilate), out_sp)
     dx = np.empty(x.shape, x.dtype) if dx_out is None else dx_out
 
     def part(lo, hi):
