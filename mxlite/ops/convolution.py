@@ -62,14 +62,8 @@ def release_scratch():
 # while after each GEMM, and slices that land on those cores wait. Measured on LeNet's
 # training step (2 cores): no gain by default; 28.4 -> 25.2 ms with
 # OPENBLAS_THREAD_TIMEOUT=4 (OpenBLAS threads then sleep at once).
-def _thread_count():
-    value = os.environ.get('MXLITE_CPU_THREADS', '').strip()
-    if value.isdigit() and int(value) > 0:
-        return int(value)
-    return 1
-
-
-THREADS = min(8, _thread_count())
+_ENV_THREADS = os.environ.get('MXLITE_CPU_THREADS', '').strip()
+THREADS = min(8, int(_ENV_THREADS)) if _ENV_THREADS.isdigit() and int(_ENV_THREADS) else 1
 PARALLEL_MIN_BYTES = 1 << 20   # below this a slice's hand-off costs more than it saves
 _POOL = {}
 _INSIDE = threading.local()    # a slice that calls parallel() again runs it inline
@@ -308,8 +302,7 @@ def _plan(x_shape, f, kernel, out_sp, groups, has_bias):
         'dw_per_image', f * (c * _prod(kernel) + 1) <= DW_PER_IMAGE_MAX)
     # the row of ones costs a copy of the weight per call: only for weights small next to
     # the output (LeNet's first layer), not for a batch of one through a wide layer
-    ck = c * _prod(kernel)
-    aug = has_bias and (per_image or dw_per_image) and 4 * ck <= n * pixels
+    aug = has_bias and (per_image or dw_per_image) and 4 * c * _prod(kernel) <= n * pixels
     return (False, aug, per_image, dw_per_image)
 
 
@@ -408,8 +401,8 @@ def conv_forward(x, w, bias, stride, dilate, pad, groups, out, keep=None, accumu
 
 
 def _dw_per_image(g3, m3):
-    """sum_n g3[n] @ m3[:, n].T for g3 (N, F, O), m3 (R, N, O): (F, R); images in slices
-    on several threads, a few at a time so the partial products stay small."""
+    """sum_n g3[n] @ m3[:, n].T for g3 (N, F, O), m3 (R, N, O): (F, R), a few images at a
+    time so the partial products stay small (slices of images on threads)."""
     n, f = g3.shape[:2]
     step = max(1, DW_CHUNK // (f * m3.shape[0]))
     parts = {}
@@ -463,16 +456,15 @@ def conv_backward(x, w, g, stride, dilate, pad, groups, need_bias, need_dx=True,
         cols = kept['cols'].reshape(-1, n * _prod(out_sp)) if kept_ok else \
             _cols_nfirst(x, kernel, stride, dilate, pad, out_sp, aug, None)
         gt = None
+    if need_bias and not chwn and not (aug and dw_per_image):   # else from gt / the ones
+        db = g.sum(axis=(0,) + tuple(range(2, 2 + nd)))
     if dw_per_image:
         dwa = _dw_per_image(g.reshape(n, f, -1), cols.reshape(cols.shape[0], n, -1))
         dw = dwa[:, :ck].reshape(w.shape)
-        if need_bias:
-            db = dwa[:, ck] if aug else g.sum(axis=(0,) + tuple(range(2, 2 + nd)))
+        db = dwa[:, ck] if aug else db
     else:
         if gt is None:
             gt = _to_group_rows(g, groups, 'gemm')  # (G, Fg, N*O)
-            if need_bias:
-                db = g.sum(axis=(0,) + tuple(range(2, 2 + nd)))
         dw = _gmm(gt, cols[:ck].reshape(groups, ck // groups, -1).swapaxes(1, 2))
         dw = dw.reshape(w.shape)
     if not need_dx:
