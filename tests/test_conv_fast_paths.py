@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import mxlite as mx
+from mxlite.ops import _workspace as workspace
 from mxlite.ops import convolution as conv
 from mxlite.ops import registry
 from mxlite.ops.registry import OpContext
@@ -116,8 +117,8 @@ def plan(request, monkeypatch):
 def threads(request, monkeypatch):
     """Kernels cut their passes into slices on threads; 3 makes uneven slices, and every
     array, however small, is cut."""
-    monkeypatch.setattr(conv, 'THREADS', request.param)
-    monkeypatch.setattr(conv, 'PARALLEL_MIN_BYTES', 0 if request.param > 1 else 1 << 20)
+    monkeypatch.setattr(workspace, 'THREADS', request.param)
+    monkeypatch.setattr(workspace, 'PARALLEL_MIN_BYTES', 0 if request.param > 1 else 1 << 20)
     return request.param
 
 
@@ -373,29 +374,29 @@ def test_max_pooling_nan_never_wins_the_gradient(kernel):
 
 
 def test_parallel_slices_cover_the_range_once(monkeypatch):
-    monkeypatch.setattr(conv, 'THREADS', 3)
+    monkeypatch.setattr(workspace, 'THREADS', 3)
     seen = []
-    conv.parallel(lambda lo, hi: seen.append((lo, hi)), 10, 1 << 30)
+    workspace.parallel(lambda lo, hi: seen.append((lo, hi)), 10, 1 << 30)
     assert sorted(seen) == [(0, 3), (3, 6), (6, 10)]
     # small work, one thread, or a slice calling parallel again: one call, inline
     for n, nbytes in ((10, 10), (1, 1 << 30)):
         seen.clear()
-        conv.parallel(lambda lo, hi: seen.append((lo, hi)), n, nbytes)
+        workspace.parallel(lambda lo, hi: seen.append((lo, hi)), n, nbytes)
         assert seen == [(0, n)]
     inner = []
-    conv.parallel(lambda lo, hi: conv.parallel(lambda a, b: inner.append((a, b)), 4, 1 << 30),
+    workspace.parallel(lambda lo, hi: workspace.parallel(lambda a, b: inner.append((a, b)), 4, 1 << 30),
                   2, 1 << 30)
     assert sorted(inner) == [(0, 4), (0, 4)]
 
 
 def test_parallel_passes_errors_on(monkeypatch):
-    monkeypatch.setattr(conv, 'THREADS', 2)
+    monkeypatch.setattr(workspace, 'THREADS', 2)
 
     def fail(lo, hi):
         if lo:
             raise ValueError('slice %d' % lo)
     with pytest.raises(ValueError, match='slice'):
-        conv.parallel(fail, 4, 1 << 30)
+        workspace.parallel(fail, 4, 1 << 30)
 
 
 # ----------------------------------------------------------------------------- gradients in place

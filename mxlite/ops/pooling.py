@@ -12,7 +12,8 @@ output counts and symbol JSON agree with MXNet. Its content is not used.
 """
 import numpy as np
 
-from .convolution import pad_zeros, scratch
+from ._workspace import scratch
+from .convolution import pad_zeros
 from .registry import Bool, Enum, IntOrNone, Operator, Shape, register, shape_check
 
 LAYOUTS = ('NCDHW', 'NCHW', 'NCW', 'NDHWC', 'NHWC', 'NWC')

@@ -1,0 +1,83 @@
+"""Work arrays and optional thread slicing shared by the convolution and pooling kernels.
+
+`scratch` hands out per-thread buffers reused across calls (a fresh array of tens of MB
+page-faults on first touch); `parallel` runs a memory-bound pass in slices on up to
+MXLITE_CPU_THREADS threads (default 1: off).
+"""
+import os
+import threading
+
+import numpy as np
+
+from ._util import prod as _prod
+
+
+# ----------------------------------------------------------------------------- scratch
+_SCRATCH = threading.local()
+
+
+def scratch(slot, shape, dtype):
+    """A work array kept per thread and `slot` and reused by later calls.
+
+    A fresh array of tens of MB page-faults on first touch, which costs as much as the
+    im2col copy itself; MXNet reuses a workspace for the same reason. The content is
+    garbage on entry, and a scratch array must never be returned to the caller.
+    """
+    size = _prod(shape)
+    dtype = np.dtype(dtype)
+    bufs = _SCRATCH.__dict__.setdefault('bufs', {})
+    key = (slot, dtype.str)
+    buf = bufs.get(key)
+    if buf is None or buf.size < size:
+        buf = bufs[key] = np.empty(max(size, 1), dtype=dtype)
+    return buf[:size].reshape(shape)
+
+
+def release_scratch():
+    """Free this thread's work arrays (they are re-created on demand)."""
+    _SCRATCH.__dict__.pop('bufs', None)
+
+
+# ----------------------------------------------------------------------------- threads
+# NumPy releases the GIL inside its copy and ufunc loops, so a large memory-bound pass
+# (im2col, col2im, layout moves) cut in slices can run on several cores at once, as
+# MXNet's OpenMP kernels do; small per-image GEMMs gain the same way. Off unless
+# MXLITE_CPU_THREADS asks for it: NumPy's OpenBLAS keeps its idle threads spinning for a
+# while after each GEMM, and slices that land on those cores wait. Measured on LeNet's
+# training step (2 cores): no gain by default; 28.4 -> 25.2 ms with
+# OPENBLAS_THREAD_TIMEOUT=4 (OpenBLAS threads then sleep at once).
+_ENV_THREADS = os.environ.get('MXLITE_CPU_THREADS', '').strip()
+THREADS = min(8, int(_ENV_THREADS)) if _ENV_THREADS.isdigit() and int(_ENV_THREADS) else 1
+PARALLEL_MIN_BYTES = 1 << 20   # below this a slice's hand-off costs more than it saves
+_POOL = {}
+_INSIDE = threading.local()    # a slice that calls parallel() again runs it inline
+
+
+def _run_slice(fn, lo, hi):
+    _INSIDE.active = True
+    try:
+        fn(lo, hi)
+    finally:
+        _INSIDE.active = False
+
+
+def parallel(fn, n, nbytes):
+    """Run fn(lo, hi) on slices covering range(n), at once on up to THREADS threads when
+    the work touches at least PARALLEL_MIN_BYTES (else one call). fn must only write to
+    its own slice and must not call scratch() (that is per thread)."""
+    k = min(THREADS, n)
+    if k < 2 or nbytes < PARALLEL_MIN_BYTES or getattr(_INSIDE, 'active', False):
+        fn(0, n)
+        return
+    pool = _POOL.get(os.getpid())   # a forked child needs threads of its own
+    if pool is None:
+        from concurrent.futures import ThreadPoolExecutor
+        _POOL.clear()
+        pool = _POOL[os.getpid()] = ThreadPoolExecutor(THREADS - 1, 'mxlite-cpu')
+    cuts = [n * i // k for i in range(k + 1)]
+    futures = [pool.submit(_run_slice, fn, cuts[i], cuts[i + 1]) for i in range(1, k)]
+    try:
+        _run_slice(fn, cuts[0], cuts[1])
+    finally:
+        for f in futures:
+            f.result()
