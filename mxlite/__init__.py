@@ -8,6 +8,9 @@ from . import ndarray
 from . import ndarray as nd
 from . import random
 from . import autograd
+from . import backend as _backend
+
+_backend.apply_env_blas_threads()   # MXLITE_BLAS_THREADS, when set
 
 
 def __getattr__(name):
