@@ -161,11 +161,13 @@ class Executor:
         done_by_producer = {f.add for f in fused}
         bufs = self._buffers
         self._states = [dict() if n.op is not None else None for n in g.nodes]
+        self._op_shared = {}
         steps = []
         for i, node in enumerate(g.nodes):
             if node.op is None:
                 continue
             octx = OpContext(False, self._states[i], xp, self._ctx)
+            octx.shared = self._op_shared
             forward = node.op.forward
             if i in adds_into:    # add into the buffer already holding the other operand
                 octx.req = ['add'] + ['write'] * (len(g.output_entries(i)) - 1)
@@ -367,7 +369,8 @@ class Executor:
 
     def debug_str(self):
         """The symbol's listing plus the memory plan, ending 'Total N MB allocated'."""
-        return self._symbol.debug_str() + memory.describe(self._plan_stats)
+        return self._symbol.debug_str() + memory.describe(
+            self._plan_stats, self._op_shared.get('kept_cols_bytes', 0))
 
 
 def _sum_already_written(p, inputs, outputs, ctx):

@@ -330,12 +330,16 @@ def _producer(graph, e):
     return lo
 
 
-def describe(stats):
-    """MXNet-style summary lines of a memory plan."""
+def describe(stats, kept_bytes=0):
+    """MXNet-style summary lines of a memory plan; `kept_bytes` (held by operators between
+    forward and backward, outside the plan) gets a line of its own when not zero."""
     mb = 1.0 / (1 << 20)
     naive = stats['naive_bytes'] + stats.get('naive_grad_bytes', 0)
     total = stats['forward_bytes'] + stats.get('grad_bytes', 0)
     lines = ['Memory plan: %.2f MB for values and gradients (%.2f MB without sharing, '
-             '%d written in place)' % (total * mb, naive * mb, stats['inplace']),
-             'Total %d MB allocated' % int(round(total * mb))]
+             '%d written in place)' % (total * mb, naive * mb, stats['inplace'])]
+    if kept_bytes:
+        lines.append('Kept by operators for backward (outside the plan): %.2f MB'
+                     % (kept_bytes * mb))
+    lines.append('Total %d MB allocated' % int(round(total * mb)))
     return '\n'.join(lines) + '\n'

@@ -190,6 +190,21 @@ def _is_pointwise(kernel, stride, pad):
 
 
 KEEP_COLS_BYTES = 32 << 20  # per node; beyond this, backward recomputes its columns
+KEEP_COLS_TOTAL = 128 << 20  # per executor, over all its convolutions
+
+
+def _may_keep(ctx, nbytes):
+    """May this node keep `nbytes` of columns? Within the per-node limit and, first come
+    first served, the executor's total (`ctx.shared['kept_cols_bytes']` counts it)."""
+    if nbytes > KEEP_COLS_BYTES:
+        return False
+    if 'cols' in ctx.state or ctx.shared is None:
+        return True   # already counted, or an imperative call (nothing else to share)
+    total = ctx.shared.get('kept_cols_bytes', 0) + nbytes
+    if total > KEEP_COLS_TOTAL:
+        return False
+    ctx.shared['kept_cols_bytes'] = total
+    return True
 
 
 def _cols_bytes(x, w, out, groups):
@@ -649,11 +664,13 @@ class Convolution(_ConvBase):
         # step); large ones would hold memory outside the executor's plan, so they are
         # recomputed instead
         keep = None
-        if ctx.is_train and _cols_bytes(x, w, out_cf, p.num_group) <= KEEP_COLS_BYTES:
+        if ctx.is_train and _may_keep(ctx, _cols_bytes(x, w, out_cf, p.num_group)):
             keep = ctx.state
         else:
-            ctx.state.pop('cols', None)
+            dropped = ctx.state.pop('cols', None)
             ctx.state.pop('cols_valid', None)
+            if dropped is not None and ctx.shared is not None:
+                ctx.shared['kept_cols_bytes'] -= dropped.nbytes
         # req 'add': the executor fused a following elemwise_add into this node
         accumulate = ctx.req is not None and ctx.req[0] == 'add'
         conv_forward(x, w, bias, stride, dilate, pad, p.num_group, out_cf, keep=keep,

@@ -277,12 +277,14 @@ class OpContext:
               gradient, so the kernel may return None for it); None means all are needed.
               In forward, per output, only for ops with `forward_accumulates`: 'add'
               means add the result into the output array; None means write.
+    shared:   a dict shared by every step of one executor (None for imperative calls),
+              for budgets that span nodes (Convolution's kept im2col columns).
     grad_dst: in backward, per input, the array its gradient will be written to when
               req is 'write' (else None), or None altogether. A kernel may compute a
               gradient straight into it and return that same array (no copy follows);
               it must not write there before it has finished reading its inputs.
     """
-    __slots__ = ('is_train', 'state', 'xp', 'ctx', 'req', 'grad_dst')
+    __slots__ = ('is_train', 'state', 'xp', 'ctx', 'req', 'grad_dst', 'shared')
 
     def __init__(self, is_train=False, state=None, xp=np, ctx=None, req=None):
         self.is_train = is_train
@@ -291,6 +293,7 @@ class OpContext:
         self.ctx = ctx
         self.req = req
         self.grad_dst = None
+        self.shared = None
 
     def dst(self, slot):
         """Where input `slot`'s gradient may be written directly, or None."""
