@@ -559,3 +559,27 @@ def test_scheduler_errors():
         mx.lr_scheduler.LRScheduler(warmup_mode='cubic')
     with pytest.raises(NotImplementedError):
         mx.lr_scheduler.LRScheduler()(1)
+
+
+@pytest.mark.parametrize('name', ['sgd', 'nag', 'adam', 'rmsprop'])
+def test_list_update_equals_one_by_one(name):
+    """update_multi_precision with lists (as Module/Updater may pass) updates every
+    weight exactly as separate calls do."""
+    shapes = [(3,), (2, 4)]
+    results = []
+    for together in (True, False):
+        opt = mx.optimizer.create(name, learning_rate=0.1, momentum=0.9) \
+            if name in ('sgd', 'nag') else mx.optimizer.create(name, learning_rate=0.1)
+        ws = [mx.nd.array(np.arange(np.prod(s), dtype=np.float32).reshape(s)) for s in shapes]
+        states = [opt.create_state_multi_precision(i, w) for i, w in enumerate(ws)]
+        for step in range(2):
+            gs = [mx.nd.array(np.random.RandomState(step + i).randn(*s))
+                  for i, s in enumerate(shapes)]
+            if together:
+                opt.update_multi_precision([0, 1], ws, gs, states)
+            else:
+                for i in range(2):
+                    opt.update_multi_precision(i, ws[i], gs[i], states[i])
+        results.append([w.asnumpy() for w in ws])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-6)

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from .base import Optimizer, _add_decay, _check_pair, _zeros_like, register
+from .base import Optimizer, _add_decay, _zeros_like, register
 
 __all__ = ['SGD', 'ccSGD', 'NAG', 'Signum', 'SGLD', 'DCASGD']
 
@@ -55,9 +55,6 @@ class _MasterCopyMixin:
 
     def update_multi_precision(self, index, weight, grad, state):
         if isinstance(index, (list, tuple)):
-            if not self.multi_precision or all(w.dtype != np.float16 for w in weight):
-                self.update(index, weight, grad, state)
-                return
             for i, w, g, s in zip(index, weight, grad, state):
                 self.update_multi_precision(i, w, g, s)
             return
@@ -110,17 +107,10 @@ class SGD(_MasterCopyMixin, _MomentumOptimizer):
 
     def update(self, index, weight, grad, state):
         if isinstance(index, (list, tuple)):
-            # aggregated, as MXNet's multi_sgd: count all, then one lr/wd lookup each
-            pairs = [_check_pair(self, i, w, g) for i, w, g in zip(index, weight, grad)]
-            self._update_count(index)
-            for (w, g), s, lr, wd in zip(pairs, state, self._get_lrs(index),
-                                         self._get_wds(index)):
-                self._step(w, g, s, lr, wd)
+            for i, w, g, s in zip(index, weight, grad, state):
+                self.update(i, w, g, s)
             return
         w, g, lr, wd = self._start(index, weight, grad)
-        self._step(w, g, state, lr, wd)
-
-    def _step(self, w, g, state, lr, wd):
         if state is None:
             _sgd_plain(self, w, g, lr, wd)
             return
