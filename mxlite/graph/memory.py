@@ -310,10 +310,11 @@ def allocate(graph, shapes, types, var_arrays, backward_plan, xp, share=True, po
             if e not in grads:  # no step writes it: it reads as zeros
                 grads[e] = xp.zeros(shapes[e], dtype=dtype)
     total = sum(plan.sizes.values())
+    applied = {value for value, _ in plan.fused}
     stats = {'forward_bytes': total, 'grad_bytes': 0, 'planned_bytes': total,
              'naive_bytes': naive, 'naive_grad_bytes': naive_grad,
              'inplace': len(plan.inplace),
-             'fused': [f for f in fusions if ('v', f.value) in dict(plan.fused)]}
+             'fused': [f for f in fusions if ('v', f.value) in applied]}
     if pool is not None:
         stats['pool_bytes'] = pool.total
     return bufs, grads, stats

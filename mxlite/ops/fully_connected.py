@@ -103,16 +103,11 @@ class FullyConnected(Operator):
             out2 = out.reshape(x.shape[0], p.num_hidden) if direct else None
             views = ctx.state['fc_views'] = (inputs[0], outputs[0], x, out2)
         _, out, x, out2 = views
-        w = inputs[1]
-        if out2 is not None:   # BLAS writes straight into the planned buffer
-            np.dot(x, w.T, out=out2)
-            if not p.no_bias:
-                out2 += inputs[2]
-            return
-        y = np.dot(x, w.T)
+        y = np.dot(x, inputs[1].T, out=out2)   # out2: BLAS writes into the planned buffer
         if not p.no_bias:
             y += inputs[2]
-        out[...] = y.reshape(out.shape)
+        if out2 is None:
+            out[...] = y.reshape(out.shape)
 
     def backward(self, p, ograds, inputs, outputs, ctx):
         data, w = inputs[0], inputs[1]
@@ -122,8 +117,11 @@ class FullyConnected(Operator):
         gdata = gw = None
         if ctx.needs(0):
             dst = ctx.dst(0)
-            gdata = gemm(g, w, dst.reshape(x.shape)) if dst is not None else np.dot(g, w)
-            gdata = dst if dst is not None else gdata.reshape(data.shape)
+            if dst is not None:
+                gemm(g, w, dst.reshape(x.shape))
+                gdata = dst
+            else:
+                gdata = np.dot(g, w).reshape(data.shape)
         if ctx.needs(1):
             dst = ctx.dst(1)
             gw = gemm(g.T, x, dst) if dst is not None else np.dot(g.T, x)

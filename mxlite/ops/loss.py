@@ -177,7 +177,6 @@ class SoftmaxOutput(Operator):
             grad *= ograds[0]
         return [grad.astype(x.dtype, copy=False), None]
 
-
     @staticmethod
     def _plain(p, pos):
         """The common case: one label per row, no smoothing, ignoring or scaling."""
@@ -191,9 +190,8 @@ class SoftmaxOutput(Operator):
         idx = label.reshape(-1).astype(np.intp)
         if idx.size and (idx.min() < 0 or idx.max() >= y.shape[1]):
             return None
-        grad = y.copy() if dst is None else dst
-        if grad is not y:
-            np.copyto(grad, y)
+        grad = np.empty_like(y) if dst is None else dst
+        np.copyto(grad, y)
         grad[np.arange(len(idx)), idx] -= 1
         return grad
 
