@@ -48,12 +48,27 @@ _BLAS_SYMBOLS = (('scipy_openblas_set_num_threads64_', 'scipy_openblas_get_num_t
                  ('scipy_openblas_set_num_threads', 'scipy_openblas_get_num_threads'),
                  ('openblas_set_num_threads64_', 'openblas_get_num_threads64_'),
                  ('openblas_set_num_threads', 'openblas_get_num_threads'))
-_blas = []   # [(set, get)] once looked up; [None] when there is no OpenBLAS to control
+_blas = []   # [_OpenBLAS] once looked up; [None] when there is no OpenBLAS to control
+
+
+class _OpenBLAS:
+    """The OpenBLAS library NumPy loaded, with the calls mxlite makes into it."""
+
+    def __init__(self, lib, set_name, get_name):
+        import ctypes
+        self.lib = lib
+        self.set_threads, self.get_threads = getattr(lib, set_name), getattr(lib, get_name)
+        self.set_threads.restype, self.get_threads.restype = None, ctypes.c_int
+        self.set_threads.argtypes, self.get_threads.argtypes = [ctypes.c_int], []
+        # re-reading the environment and restarting the worker threads is how a new
+        # OPENBLAS_THREAD_TIMEOUT takes effect once the library is loaded
+        self.can_restart = all(hasattr(lib, name) for name in
+                               ('openblas_read_env', 'blas_thread_shutdown_'))
 
 
 def _openblas():
-    """(set, get) functions of the OpenBLAS that NumPy loaded, or None (another BLAS, or a
-    system without /proc/self/maps)."""
+    """The OpenBLAS that NumPy loaded (an _OpenBLAS), or None (another BLAS, or a system
+    without /proc/self/maps)."""
     if not _blas:
         import ctypes
         import numpy  # noqa: F401  (loads its BLAS)
@@ -71,10 +86,7 @@ def _openblas():
                 continue
             for set_name, get_name in _BLAS_SYMBOLS:
                 if hasattr(lib, set_name) and hasattr(lib, get_name):
-                    setter, getter = getattr(lib, set_name), getattr(lib, get_name)
-                    setter.restype, getter.restype = None, ctypes.c_int
-                    setter.argtypes, getter.argtypes = [ctypes.c_int], []
-                    found = (setter, getter)
+                    found = _OpenBLAS(lib, set_name, get_name)
                     break
             if found:
                 break
@@ -85,7 +97,7 @@ def _openblas():
 def get_blas_threads():
     """Threads NumPy's OpenBLAS uses for one operation, or None if it cannot be read."""
     blas = _openblas()
-    return None if blas is None else int(blas[1]())
+    return None if blas is None else int(blas.get_threads())
 
 
 def set_blas_threads(n):
@@ -101,8 +113,8 @@ def set_blas_threads(n):
     blas = _openblas()
     if blas is None:
         return None
-    previous = int(blas[1]())
-    blas[0](n)
+    previous = int(blas.get_threads())
+    blas.set_threads(n)
     return previous
 
 
@@ -119,3 +131,34 @@ def apply_env_blas_threads(environ=None):
     elif set_blas_threads(int(value)) is None:
         warnings.warn('MXLITE_BLAS_THREADS is set but NumPy does not use an OpenBLAS that '
                       'mxlite can control; the setting has no effect', RuntimeWarning)
+
+
+# OpenBLAS keeps each idle worker spinning for 2**28 cycles (~0.1 s) after a GEMM, which
+# holds every core busy through the memory-bound passes between GEMMs. That is right for
+# a run of back-to-back small GEMMs (an MLP step: a short spin costs it 20%), wrong once
+# mxlite splits those passes across the cores itself (ops/_workspace.parallel): the slice
+# on a spinning core then runs at half speed. So the first split pass shortens the spin.
+BLAS_SPIN_LOG2 = 14   # 2**14 cycles, a few microseconds: enough for back-to-back GEMMs
+_spin_shortened = []
+
+
+def shorten_blas_spin(log2_cycles=BLAS_SPIN_LOG2):
+    """Make OpenBLAS's idle workers sleep after 2**log2_cycles cycles (4..30) instead of
+    2**28; returns True when done (now or before). Once per process and never when the
+    user set OPENBLAS_THREAD_TIMEOUT. It restarts OpenBLAS's worker threads, as OpenBLAS
+    itself does before a fork: no other thread may be inside a BLAS call meanwhile."""
+    import os
+    if _spin_shortened:
+        return _spin_shortened[0]
+    blas = _openblas()
+    done = False
+    if blas is not None and blas.can_restart and 'OPENBLAS_THREAD_TIMEOUT' not in os.environ:
+        os.environ['OPENBLAS_THREAD_TIMEOUT'] = str(int(log2_cycles))
+        try:
+            blas.lib.openblas_read_env()    # keeps the value in OpenBLAS's own state
+        finally:
+            del os.environ['OPENBLAS_THREAD_TIMEOUT']   # child processes do not inherit it
+        blas.lib.blas_thread_shutdown_()    # the next GEMM starts workers with the new spin
+        done = True
+    _spin_shortened.append(done)
+    return done

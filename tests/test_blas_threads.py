@@ -59,3 +59,54 @@ def test_import_applies_the_variable():
         out = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True,
                              text=True, check=True).stdout
     assert out.strip() == '1'
+
+
+_IDLE_SPIN = '''
+import os, sys, time
+import numpy as np
+from mxlite import backend
+a = np.random.RandomState(0).rand(600, 600).astype(np.float32)
+
+def idle_cpu():
+    """CPU seconds the process burns while its main thread sleeps after a GEMM."""
+    a @ a
+    start = time.process_time()
+    time.sleep(0.3)
+    return time.process_time() - start
+
+before = idle_cpu()
+done = backend.shorten_blas_spin(int(sys.argv[1]))
+after = idle_cpu()
+exact = np.allclose(a @ a, a.astype(np.float64) @ a.astype(np.float64), rtol=1e-4)
+print(before, done, after, 'OPENBLAS_THREAD_TIMEOUT' in os.environ, exact,
+      backend.shorten_blas_spin(20))
+'''
+
+
+def _idle_spin(env_timeout=None, log2=4):
+    env = {k: v for k, v in os.environ.items() if k != 'OPENBLAS_THREAD_TIMEOUT'}
+    env['MXLITE_BLAS_THREADS'] = '2'
+    if env_timeout is not None:
+        env['OPENBLAS_THREAD_TIMEOUT'] = env_timeout
+    out = subprocess.run([sys.executable, '-c', _IDLE_SPIN, str(log2)], env=env,
+                         capture_output=True, text=True, check=True).stdout.split()
+    return float(out[0]), out[1] == 'True', float(out[2]), out[3] == 'True', \
+        out[4] == 'True', out[5] == 'True'
+
+
+@needs_openblas
+@pytest.mark.skipif(backend._openblas() is None or not backend._openblas().can_restart,
+                    reason="this OpenBLAS cannot restart its workers")
+def test_shorten_blas_spin_stops_idle_workers_burning_cpu():
+    """After a GEMM OpenBLAS's workers spin ~0.1 s; shortened, they sleep at once, the
+    GEMMs after the restart are still right, and the variable does not leak to children."""
+    before, done, after, leaked, exact, again = _idle_spin()
+    assert done and exact and not leaked
+    assert again   # a second call reports the first call's result and changes nothing
+    assert after < 0.03, (before, after)
+
+
+@needs_openblas
+def test_shorten_blas_spin_leaves_a_users_openblas_thread_timeout_alone():
+    _, done, _, leaked, exact, _ = _idle_spin(env_timeout='28')
+    assert not done and exact and leaked   # leaked: the user's own variable stays

@@ -346,7 +346,7 @@ def test_max_pooling_matches_window_reference(case, dtype, ties, threads):
 
 
 @pytest.mark.parametrize('kernel', [(1, 3), (2, 2), (3, 3)])
-def test_max_pooling_nan_never_wins_the_gradient(kernel):
+def test_max_pooling_nan_never_wins_the_gradient(kernel, threads):
     """A NaN propagates to the output but, as with a '>' scan over the window positions,
     never takes the gradient from an earlier position (nor does any later one)."""
     op, p = _op('Pooling', pool_type='max', kernel=kernel, stride=kernel)
@@ -419,7 +419,7 @@ def _backward_ctx(n_inputs, dst):
 @pytest.mark.parametrize('where', ['fresh', 'dst', 'dst_is_ograd', 'dst_is_output'])
 @pytest.mark.parametrize('dtype', [np.float32, np.float64, np.float16], ids=['f32', 'f64', 'f16'])
 @pytest.mark.parametrize('act', sorted(ACT_GRADS))
-def test_activation_gradient_into_the_executor_array(act, dtype, where, monkeypatch):
+def test_activation_gradient_into_the_executor_array(act, dtype, where, monkeypatch, threads):
     """backward writes g * dy/dx into ctx.grad_dst when offered, also when that array is
     the output gradient itself (an in-place gradient) or the output."""
     from mxlite.ops import activation
@@ -445,7 +445,7 @@ def test_activation_gradient_into_the_executor_array(act, dtype, where, monkeypa
 
 
 @pytest.mark.parametrize('layout', ['NCHW', 'NHWC'])
-def test_pooling_gradient_into_the_executor_array(layout):
+def test_pooling_gradient_into_the_executor_array(layout, threads):
     rng = np.random.default_rng(4)
     shape = (4, 6, 8, 3) if layout == 'NHWC' else (4, 3, 6, 8)
     x = rng.standard_normal(shape).astype(np.float32)

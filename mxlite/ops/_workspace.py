@@ -1,8 +1,8 @@
 """Work arrays and optional thread slicing shared by the convolution and pooling kernels.
 
 `scratch` hands out per-thread buffers reused across calls (a fresh array of tens of MB
-page-faults on first touch); `parallel` runs a memory-bound pass in slices on up to
-MXLITE_CPU_THREADS threads (default 1: off).
+page-faults on first touch); `parallel` runs a memory-bound pass in slices on one thread
+per core (MXLITE_CPU_THREADS sets the number; 1 turns it off).
 """
 import os
 import threading
@@ -40,14 +40,23 @@ def release_scratch():
 
 # ----------------------------------------------------------------------------- threads
 # NumPy releases the GIL inside its copy and ufunc loops, so a large memory-bound pass
-# (im2col, col2im, layout moves) cut in slices can run on several cores at once, as
-# MXNet's OpenMP kernels do; small per-image GEMMs gain the same way. Off unless
-# MXLITE_CPU_THREADS asks for it: NumPy's OpenBLAS keeps its idle threads spinning for a
-# while after each GEMM, and slices that land on those cores wait. Measured on LeNet's
-# training step (2 cores): no gain by default; 28.4 -> 25.2 ms with
-# OPENBLAS_THREAD_TIMEOUT=4 (OpenBLAS threads then sleep at once).
-_ENV_THREADS = os.environ.get('MXLITE_CPU_THREADS', '').strip()
-THREADS = min(8, int(_ENV_THREADS)) if _ENV_THREADS.isdigit() and int(_ENV_THREADS) else 1
+# (im2col, col2im, layout moves, pooling) cut in slices runs on several cores at once, as
+# MXNet's OpenMP kernels do. One thread per available core (at most 8), or
+# MXLITE_CPU_THREADS (1 turns it off). The first split pass also shortens OpenBLAS's idle
+# spin (backend.shorten_blas_spin): a slice landing on a core where a BLAS worker still
+# spins runs at half speed. LeNet's training step, 2 cores: 29.7-31.3 -> 24.5-27.5 ms.
+def _default_threads():
+    env = os.environ.get('MXLITE_CPU_THREADS', '').strip()
+    if env.isdigit() and int(env) > 0:
+        return min(8, int(env))
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):   # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(8, cores))
+
+
+THREADS = _default_threads()
 PARALLEL_MIN_BYTES = 1 << 20   # below this a slice's hand-off costs more than it saves
 _POOL = {}
 _INSIDE = threading.local()    # a slice that calls parallel() again runs it inline
@@ -72,6 +81,8 @@ def parallel(fn, n, nbytes):
     pool = _POOL.get(os.getpid())   # a forked child needs threads of its own
     if pool is None:
         from concurrent.futures import ThreadPoolExecutor
+        from ..backend import shorten_blas_spin
+        shorten_blas_spin()
         _POOL.clear()
         pool = _POOL[os.getpid()] = ThreadPoolExecutor(THREADS - 1, 'mxlite-cpu')
     cuts = [n * i // k for i in range(k + 1)]
@@ -81,3 +92,11 @@ def parallel(fn, n, nbytes):
     finally:
         for f in futures:
             f.result()
+
+
+def parallel_flat(fn, *arrays):
+    """fn(*slices) over matching flat slices of arrays of one size (C-contiguous), in
+    parallel as `parallel` decides; for elementwise work."""
+    flats = [a.reshape(-1) for a in arrays]
+    parallel(lambda lo, hi: fn(*(f[lo:hi] for f in flats)), flats[0].size,
+             sum(a.nbytes for a in arrays))

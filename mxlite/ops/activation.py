@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from ._util import sigmoid as _sigmoid
+from ._workspace import parallel_flat
 from .registry import Enum, Float, Operator, register, shape_check
 
 
@@ -136,17 +137,21 @@ _BLOCK = 1 << 17   # elements per block when the gradient overwrites the output 
 
 
 def _grad_into(deriv, y, g, dst):
-    """dst = g * deriv(y). When dst is g's own memory (an in-place gradient), blocks go
-    through a small scratch so that g is read before it is overwritten."""
+    """dst = g * deriv(y), all C-contiguous, in slices on several threads. When dst is g's
+    own memory (an in-place gradient), blocks go through a small buffer so that g is read
+    before it is overwritten."""
     if not np.may_share_memory(dst, g) and not np.may_share_memory(dst, y):
-        deriv(y, dst)
-        return np.multiply(dst, g, out=dst)
-    yf, gf, df = y.reshape(-1), g.reshape(-1), dst.reshape(-1)
-    tmp = np.empty(min(_BLOCK, yf.size), dst.dtype)
-    for s in range(0, yf.size, _BLOCK):
-        t = tmp[:min(_BLOCK, yf.size - s)]
-        deriv(yf[s:s + _BLOCK], t)
-        np.multiply(t, gf[s:s + _BLOCK], out=df[s:s + _BLOCK])
+        def part(ys, gs, ds):
+            deriv(ys, ds)
+            np.multiply(ds, gs, out=ds)
+    else:
+        def part(ys, gs, ds):
+            tmp = np.empty(min(_BLOCK, ys.size), ds.dtype)
+            for s in range(0, ys.size, _BLOCK):
+                t = tmp[:min(_BLOCK, ys.size - s)]
+                deriv(ys[s:s + _BLOCK], t)
+                np.multiply(t, gs[s:s + _BLOCK], out=ds[s:s + _BLOCK])
+    parallel_flat(part, y, g, dst)
     return dst
 
 
@@ -181,6 +186,8 @@ class Activation(Operator):
         fwd = ACTIVATIONS[p.act_type][0]
         if _compute_dtype(x) != x.dtype:
             out[...] = fwd(x.astype(np.float32), np.empty(x.shape, np.float32))
+        elif x.flags.c_contiguous and out.flags.c_contiguous:
+            parallel_flat(fwd, x, out)
         else:
             fwd(x, out)
 

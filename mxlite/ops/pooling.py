@@ -12,7 +12,7 @@ output counts and symbol JSON agree with MXNet. Its content is not used.
 """
 import numpy as np
 
-from ._workspace import scratch
+from ._workspace import parallel, scratch
 from .convolution import pad_zeros
 from .registry import Bool, Enum, IntOrNone, Operator, Shape, register, shape_check
 
@@ -221,32 +221,38 @@ class Pooling(Operator):
         view holding it. Reading a strided window is what costs here, so each is read once:
         win_k > running maximum is found as 'the running maximum changed', which compares
         two contiguous arrays. The running maximum alternates between out and a scratch
-        array, ending in out, so it is never copied."""
+        array, ending in out, so it is never copied. Images in slices on several threads."""
         spare = scratch('pool_prev', out.shape, out.dtype)
         won = scratch('pool_won', out.shape, np.bool_)
         code = scratch('pool_code', out.shape, np.uint8)
         steps = len(wins) - 1
-        cur = (out, spare)[steps % 2]
-        cur[...] = wins[0]
-        arg.fill(0)
-        for k, win in enumerate(wins[1:], 1):
-            nxt = (out, spare)[(steps - k) % 2]
-            np.maximum(cur, win, out=nxt)
-            np.not_equal(nxt, cur, out=won)
-            # arg = where(won, k, arg); k only grows, so that is max(arg, won * k)
-            np.multiply(won.view(np.uint8), np.uint8(k), out=code)
-            np.maximum(arg, code, out=arg)
-            cur = nxt
-        if out.dtype.kind == 'f' and np.isnan(out).any():
-            # a NaN changes the running maximum but never wins a '>' comparison: windows
-            # holding one get their winner the slow, exact way
-            spare[...] = wins[0]
-            arg.fill(0)
+
+        def part(lo, hi):
+            bufs = (out[lo:hi], spare[lo:hi])
+            w, c, a = won[lo:hi], code[lo:hi], arg[lo:hi]
+            cur = bufs[steps % 2]
+            cur[...] = wins[0][lo:hi]
+            a.fill(0)
             for k, win in enumerate(wins[1:], 1):
-                np.greater(win, spare, out=won)
-                np.maximum(spare, win, out=spare)
-                np.multiply(won.view(np.uint8), np.uint8(k), out=code)
-                np.maximum(arg, code, out=arg)
+                nxt = bufs[(steps - k) % 2]
+                np.maximum(cur, win[lo:hi], out=nxt)
+                np.not_equal(nxt, cur, out=w)
+                # arg = where(won, k, arg); k only grows, so that is max(arg, won * k)
+                np.multiply(w.view(np.uint8), np.uint8(k), out=c)
+                np.maximum(a, c, out=a)
+                cur = nxt
+            if out.dtype.kind == 'f' and np.isnan(bufs[0]).any():
+                # a NaN changes the running maximum but never wins a '>' comparison:
+                # windows holding one get their winner the slow, exact way
+                run = bufs[1]
+                run[...] = wins[0][lo:hi]
+                a.fill(0)
+                for k, win in enumerate(wins[1:], 1):
+                    np.greater(win[lo:hi], run, out=w)
+                    np.maximum(run, win[lo:hi], out=run)
+                    np.multiply(w.view(np.uint8), np.uint8(k), out=c)
+                    np.maximum(a, c, out=a)
+        parallel(part, out.shape[0], out.nbytes * (len(wins) + 2))
 
     @staticmethod
     def _argmax_buffer(ctx, shape):
@@ -317,13 +323,17 @@ class Pooling(Operator):
             else:
                 dxp = (np.empty if tiled else np.zeros)(x.shape[:2] + padded, dtype=x.dtype)
             mask = scratch('pool_mask', g.shape, g.dtype)
-            for k, kidx in enumerate(np.ndindex(*kernel)):
-                win = _window(kidx, stride, out_sp)
-                np.equal(argmax, k, out=mask)   # in g's dtype: no bool cast in the multiply
-                if overlap:
-                    dxp[win] += g * mask
-                else:  # each input pixel is in one window: write, do not add
-                    np.multiply(g, mask, out=dxp[win])
+            wins = [_window(kidx, stride, out_sp) for kidx in np.ndindex(*kernel)]
+
+            def part(lo, hi):   # images lo:hi
+                m, gs, d = mask[lo:hi], g[lo:hi], dxp[lo:hi]
+                for k, win in enumerate(wins):
+                    np.equal(argmax[lo:hi], k, out=m)   # in g's dtype: no bool cast later
+                    if overlap:
+                        d[win] += gs * m
+                    else:  # each input pixel is in one window: write, do not add
+                        np.multiply(gs, m, out=d[win])
+            parallel(part, g.shape[0], dxp.nbytes + g.nbytes * 2)
             if dxp is out:
                 return out
             return dxp[(Ellipsis,) + tuple(slice(b, b + n)
