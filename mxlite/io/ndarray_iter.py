@@ -195,8 +195,7 @@ class NDArrayIter(DataIter):
         rows = self._perm[start:end]
         if not isinstance(raw, np.ndarray):
             rows = arr.context.xp.asarray(rows)
-        return NDArray(np.take(raw, rows, axis=0) if isinstance(raw, np.ndarray)
-                       else raw[rows], arr.context)
+        return NDArray(raw[rows], arr.context)
 
     def _getdata(self, data_source, start=None, end=None):
         start = 0 if start is None else start

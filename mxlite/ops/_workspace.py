@@ -96,7 +96,13 @@ def parallel(fn, n, nbytes):
 
 def parallel_flat(fn, *arrays):
     """fn(*slices) over matching flat slices of arrays of one size (C-contiguous), in
-    parallel as `parallel` decides; for elementwise work."""
+    parallel as `parallel` decides; for elementwise work. Small work calls fn on the
+    whole arrays at once (an MLP step makes many such calls: each microsecond shows)."""
+    nbytes = 0
+    for a in arrays:
+        nbytes += a.nbytes
     flats = [a.reshape(-1) for a in arrays]
-    parallel(lambda lo, hi: fn(*(f[lo:hi] for f in flats)), flats[0].size,
-             sum(a.nbytes for a in arrays))
+    if THREADS < 2 or nbytes < PARALLEL_MIN_BYTES or getattr(_INSIDE, 'active', False):
+        fn(*flats)
+        return
+    parallel(lambda lo, hi: fn(*(f[lo:hi] for f in flats)), flats[0].size, nbytes)
