@@ -345,6 +345,37 @@ def test_max_pooling_matches_window_reference(case, dtype, ties, threads):
     np.testing.assert_array_equal(dx2, dx)
 
 
+# (pool params): kinds whose forward is sliced over images, against the loop reference
+POOL_KINDS = [
+    dict(kernel=(3, 3), stride=(2, 2), pad=(1, 1), pool_type='avg'),
+    dict(kernel=(3, 3), stride=(1, 1), pad=(1, 1), pool_type='avg', count_include_pad=False),
+    dict(kernel=(2, 2), stride=(2, 2), pool_type='sum'),
+    dict(kernel=(2, 3), stride=(1, 2), pool_type='lp', p_value=2),
+    dict(kernel=(3, 3), stride=(2, 2), pad=(1, 1), pool_type='max'),
+    dict(kernel=(3, 3), stride=(2, 2), pool_type='avg', layout='NHWC'),
+]
+
+
+@pytest.mark.parametrize('dtype', [np.float32, np.float64, np.float16], ids=['f32', 'f64', 'f16'])
+@pytest.mark.parametrize('params', POOL_KINDS, ids=lambda p: '%s_%s' % (
+    p['pool_type'], 'x'.join(map(str, p['kernel'])) + ('_nhwc' if 'layout' in p else '')))
+def test_pooling_inference_forward_matches_reference(params, dtype, threads):
+    from test_ops_layers import pool_ref
+    op, p = _op('Pooling', **params)
+    last = params.get('layout') == 'NHWC'
+    shape = (5, 9, 11, 3) if last else (5, 3, 9, 11)
+    x = np.random.default_rng(5).random(shape).astype(dtype)
+    _, out_shapes = op.infer_shape(p, [shape])
+    outs = [np.full(s, np.nan, dtype) for s in out_shapes[:1]] + \
+        [np.zeros(s, np.int32) for s in out_shapes[1:]]
+    op.forward(p, [x], outs, OpContext(False))
+    xc = np.moveaxis(x, -1, 1) if last else x
+    ref = pool_ref([xc.astype(np.float64)], {k: v for k, v in params.items() if k != 'layout'})
+    got = np.moveaxis(outs[0], -1, 1) if last else outs[0]
+    tol = 2e-3 if dtype == np.float16 else 1e-6
+    np.testing.assert_allclose(got.astype(np.float64), ref, rtol=tol, atol=tol)
+
+
 @pytest.mark.parametrize('kernel', [(1, 3), (2, 2), (3, 3)])
 def test_max_pooling_nan_never_wins_the_gradient(kernel, threads):
     """A NaN propagates to the output but, as with a '>' scan over the window positions,
@@ -387,6 +418,17 @@ def test_parallel_slices_cover_the_range_once(monkeypatch):
     workspace.parallel(lambda lo, hi: workspace.parallel(lambda a, b: inner.append((a, b)), 4, 1 << 30),
                   2, 1 << 30)
     assert sorted(inner) == [(0, 4), (0, 4)]
+
+
+def test_gemm_loops_are_sliced_only_when_blas_runs_each_on_one_thread(monkeypatch):
+    monkeypatch.setattr(workspace, 'THREADS', 2)
+    seen = []
+    small = workspace.BLAS_SINGLE_THREAD_MNK - 1
+    workspace.gemm_parallel(lambda lo, hi: seen.append((lo, hi)), 8, 1 << 30, small)
+    assert sorted(seen) == [(0, 4), (4, 8)]
+    seen.clear()   # OpenBLAS threads each GEMM itself: one call, inline
+    workspace.gemm_parallel(lambda lo, hi: seen.append((lo, hi)), 8, 1 << 30, small + 1)
+    assert seen == [(0, 8)]
 
 
 def test_parallel_passes_errors_on(monkeypatch):

@@ -94,6 +94,23 @@ def parallel(fn, n, nbytes):
             f.result()
 
 
+# OpenBLAS runs a GEMM of m*n*k below 2 * 65536 * 4 (its SMP_THRESHOLD_MIN times
+# GEMM_MULTITHREAD_THRESHOLD, per thread) on one thread. A loop of such GEMMs gains from
+# slices on our threads (LeNet's first layer); a loop of larger ones is threaded inside
+# OpenBLAS already, and slicing it too makes the two thread pools wake each other for
+# every call (ResNet-20 inference at batch 64: 115 -> 148 ms).
+BLAS_SINGLE_THREAD_MNK = 2 * 65536 * 4
+
+
+def gemm_parallel(fn, n, nbytes, mnk):
+    """`parallel` for a loop of GEMMs of m*n*k each: sliced only when OpenBLAS would run
+    each of them on one thread."""
+    if mnk >= BLAS_SINGLE_THREAD_MNK:
+        fn(0, n)
+    else:
+        parallel(fn, n, nbytes)
+
+
 def parallel_flat(fn, *arrays):
     """fn(*slices) over matching flat slices of arrays of one size (C-contiguous), in
     parallel as `parallel` decides; for elementwise work. Small work calls fn on the

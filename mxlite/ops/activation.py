@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from ._util import sigmoid as _sigmoid
+from ._util import relu_into, sigmoid as _sigmoid
 from ._workspace import parallel_flat
 from .registry import Enum, Float, Operator, register, shape_check
 
@@ -127,19 +127,22 @@ def _softsign_grad(y, out):
 # then multiplies by the output gradient in place: whole-array temporaries cost more than
 # the arithmetic here)
 ACTIVATIONS = {
-    'relu': (lambda x, out: np.maximum(x, 0, out=out), _relu_grad),
+    'relu': (relu_into, _relu_grad),
     'sigmoid': (_sigmoid, _sigmoid_grad),
     'tanh': (lambda x, out: np.tanh(x, out=out), _tanh_grad),
     'softrelu': (_softrelu, _softrelu_grad),
     'softsign': (_softsign, _softsign_grad),
 }
 _BLOCK = 1 << 17   # elements per block when the gradient overwrites the output gradient
+# relu is one cheap pass over data that the previous op just left in this core's cache:
+# slices on other cores only add traffic (Inception-BN inference: 5.3 -> 12.9 ms)
+_NOT_SPLIT = ('relu',)
 
 
-def _grad_into(deriv, y, g, dst):
-    """dst = g * deriv(y), all C-contiguous, in slices on several threads. When dst is g's
-    own memory (an in-place gradient), blocks go through a small buffer so that g is read
-    before it is overwritten."""
+def _grad_into(deriv, y, g, dst, split=True):
+    """dst = g * deriv(y), all C-contiguous, in slices on several threads if `split`. When
+    dst is g's own memory (an in-place gradient), blocks go through a small buffer so that
+    g is read before it is overwritten."""
     if not np.may_share_memory(dst, g) and not np.may_share_memory(dst, y):
         def part(ys, gs, ds):
             deriv(ys, ds)
@@ -151,7 +154,10 @@ def _grad_into(deriv, y, g, dst):
                 t = tmp[:min(_BLOCK, ys.size - s)]
                 deriv(ys[s:s + _BLOCK], t)
                 np.multiply(t, gs[s:s + _BLOCK], out=ds[s:s + _BLOCK])
-    parallel_flat(part, y, g, dst)
+    if split:
+        parallel_flat(part, y, g, dst)
+    else:
+        part(y.reshape(-1), g.reshape(-1), dst.reshape(-1))
     return dst
 
 
@@ -186,7 +192,8 @@ class Activation(Operator):
         fwd = ACTIVATIONS[p.act_type][0]
         if _compute_dtype(x) != x.dtype:
             out[...] = fwd(x.astype(np.float32), np.empty(x.shape, np.float32))
-        elif x.flags.c_contiguous and out.flags.c_contiguous:
+        elif x.flags.c_contiguous and out.flags.c_contiguous and \
+                p.act_type not in _NOT_SPLIT:
             parallel_flat(fwd, x, out)
         else:
             fwd(x, out)
@@ -197,7 +204,7 @@ class Activation(Operator):
         dst = ctx.dst(0)   # the executor's gradient array, written in place when offered
         if dst is not None and dst.dtype == y.dtype == g.dtype == _compute_dtype(y) and \
                 dst.shape == y.shape and y.flags.c_contiguous and g.flags.c_contiguous:
-            return [_grad_into(deriv, y, g, dst)]
+            return [_grad_into(deriv, y, g, dst, p.act_type not in _NOT_SPLIT)]
         if _compute_dtype(y) != y.dtype:
             y, g = y.astype(np.float32), g.astype(np.float32)
         grad = deriv(y, np.empty(y.shape, y.dtype))

@@ -20,7 +20,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ._util import prod as _prod
-from ._workspace import parallel, scratch
+from ._workspace import gemm_parallel, parallel, scratch
 from .registry import Bool, Enum, Int, Operator, Shape, register, shape_check
 
 LAYOUTS = ('NCDHW', 'NCHW', 'NCW', 'NDHWC', 'NHWC', 'NWC')
@@ -327,8 +327,8 @@ def conv_forward(x, w, bias, stride, dilate, pad, groups, out, keep=None, accumu
                 out.flags.c_contiguous:
             per = cols.reshape(-1, n, npix).swapaxes(0, 1)
             out3 = out.reshape(n, f, npix)
-            parallel(lambda lo, hi: np.matmul(wm[0], per[lo:hi], out=out3[lo:hi]), n,
-                     out.nbytes)
+            gemm_parallel(lambda lo, hi: np.matmul(wm[0], per[lo:hi], out=out3[lo:hi]), n,
+                          out.nbytes, f * npix * wm.shape[2])
             if bias is not None:
                 out += bias.reshape(_bias_shape(len(out_sp)))
             return
@@ -357,7 +357,7 @@ def _dw_per_image(g3, m3):
             p = np.matmul(g3[s:e], m3[:, s:e].transpose(1, 2, 0)).sum(axis=0)
             total = p if total is None else np.add(total, p, out=total)
         parts[lo] = total
-    parallel(part, n, g3.nbytes + m3.nbytes)
+    gemm_parallel(part, n, g3.nbytes + m3.nbytes, f * m3.shape[0] * m3.shape[2])
     total = None
     for lo in sorted(parts):   # a fixed order: the same sum for the same thread count
         total = parts[lo] if total is None else np.add(total, parts[lo], out=total)

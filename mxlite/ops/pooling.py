@@ -198,22 +198,37 @@ class Pooling(Operator):
             if ctx.is_train and len(wins) < 256:
                 self._max_with_winner(wins, out, self._argmax_buffer(ctx, out.shape))
                 return
-            out[...] = wins[0]
-            for win in wins[1:]:
-                np.maximum(out, win, out=out)
+
+            def part_max(lo, hi):   # images lo:hi
+                o = out[lo:hi]
+                o[...] = wins[0][lo:hi]
+                for win in wins[1:]:
+                    np.maximum(o, win[lo:hi], out=o)
+            parallel(part_max, out.shape[0], out.nbytes * len(wins))
             return
         xp = pad_zeros(x, before, after, slot='pool')
-        acc = np.zeros(out.shape, dtype=np.float32 if x.dtype == np.float16 else x.dtype)
-        for kidx in np.ndindex(*kernel):
-            win = xp[_window(kidx, stride, out_sp)]
-            if kind == 'lp' and p.p_value != 1:
-                win = np.power(win, p.p_value)
-            acc += win
-        if kind == 'avg':
-            acc /= self._divisor(p, x.shape[2:], kernel, stride, before, out_sp)
-        elif kind == 'lp':
-            acc = _root(acc, p.p_value)
-        out[...] = acc
+        acc_dtype = np.float32 if x.dtype == np.float16 else x.dtype
+        div = self._divisor(p, x.shape[2:], kernel, stride, before, out_sp) \
+            if kind == 'avg' else None
+        power = p.p_value if kind == 'lp' and p.p_value != 1 else None
+        wins = [_window(kidx, stride, out_sp) for kidx in np.ndindex(*kernel)]
+
+        def part(lo, hi):   # images lo:hi, summed straight into out when it can hold them
+            o, xs = out[lo:hi], xp[lo:hi]
+            acc = o if o.dtype == acc_dtype else np.empty(o.shape, acc_dtype)
+            for k, win in enumerate(wins):
+                term = xs[win] if power is None else np.power(xs[win], power)
+                if k == 0:
+                    acc[...] = term
+                else:
+                    np.add(acc, term, out=acc)
+            if div is not None:
+                np.divide(acc, div, out=acc)
+            elif kind == 'lp':
+                acc[...] = _root(acc, p.p_value)
+            if acc is not o:
+                o[...] = acc
+        parallel(part, out.shape[0], out.nbytes * len(wins))
 
     @staticmethod
     def _max_with_winner(wins, out, arg):

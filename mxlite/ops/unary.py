@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ._util import sigmoid as _sigmoid
+from ._util import relu_into, sigmoid as _sigmoid
 from .activation import erf
 from .registry import Float, Operator, register
 
@@ -186,7 +186,7 @@ UNARY = {
     'degrees': (_uf(np.degrees), lambda x, y, g: g * (180 / math.pi), '', ()),
     'radians': (_uf(np.radians), lambda x, y, g: g * (math.pi / 180), '', ()),
     'sigmoid': (_sigmoid, lambda x, y, g: g * y * (1 - y), 'y', ()),
-    'relu': (lambda x, out: np.maximum(x, 0, out=out), lambda x, y, g: g * (y > 0), 'y', ()),
+    'relu': (relu_into, lambda x, y, g: g * (y > 0), 'y', ()),
     'softsign': (_softsign, lambda x, y, g: g / np.square(1 + np.abs(x)), 'x', ()),
     'erf': (_f64(erf), lambda x, y, g: g * (2 / _SQRT_PI) * np.exp(-np.square(x)), 'x', ()),
     'erfinv': (_f64(erfinv), lambda x, y, g: g * (_SQRT_PI / 2) * np.exp(np.square(y)),
