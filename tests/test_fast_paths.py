@@ -137,3 +137,25 @@ def test_executor_gradients_with_and_without_direct_targets(req):
         if req == 'add':
             ref = ref + start[n]
         np.testing.assert_allclose(grads[n].asnumpy(), ref, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize('size', [100, 8191, 8192, 65536 + 3, 3 * 65536])
+@pytest.mark.parametrize('dtype', [np.float32, np.float64, np.float16],
+                         ids=['f32', 'f64', 'f16'])
+@pytest.mark.parametrize('where', ['fresh', 'in_place', 'strided'])
+def test_relu_blocks_match_maximum_with_zero(size, dtype, where):
+    """relu_into runs against a cached zeros block: the same values as np.maximum(x, 0),
+    NaN kept, at block edges, in place and on non-contiguous views."""
+    from mxlite.ops._util import relu_into
+    rng = np.random.default_rng(size)
+    base = rng.standard_normal(size * (2 if where == 'strided' else 1)).astype(dtype)
+    base[rng.random(base.size) < 0.01] = np.nan
+    x = base[::2] if where == 'strided' else base
+    expect = np.maximum(x.astype(np.float64), 0)
+    out = x if where == 'in_place' else np.full(x.shape, 7, dtype)
+    got = relu_into(x, out)
+    assert got is out
+    np.testing.assert_array_equal(got.astype(np.float64), expect)
+    # the cached block stays zeros for the next call
+    y = -np.abs(rng.standard_normal(size)).astype(dtype)
+    assert not relu_into(y, np.empty_like(y)).any()
