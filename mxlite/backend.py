@@ -146,13 +146,16 @@ def shorten_blas_spin(log2_cycles=BLAS_SPIN_LOG2):
     """Make OpenBLAS's idle workers sleep after 2**log2_cycles cycles (4..30) instead of
     2**28; returns True when done (now or before). Once per process and never when the
     user set OPENBLAS_THREAD_TIMEOUT. It restarts OpenBLAS's worker threads, as OpenBLAS
-    itself does before a fork: no other thread may be inside a BLAS call meanwhile."""
+    itself does before a fork; a thread inside a BLAS call meanwhile could hang that
+    restart, so it is only done while the calling thread is the process's only one."""
     import os
+    import threading
     if _spin_shortened:
         return _spin_shortened[0]
     blas = _openblas()
     done = False
-    if blas is not None and blas.can_restart and 'OPENBLAS_THREAD_TIMEOUT' not in os.environ:
+    if blas is not None and blas.can_restart and threading.active_count() == 1 and \
+            'OPENBLAS_THREAD_TIMEOUT' not in os.environ:
         os.environ['OPENBLAS_THREAD_TIMEOUT'] = str(int(log2_cycles))
         try:
             blas.lib.openblas_read_env()    # keeps the value in OpenBLAS's own state

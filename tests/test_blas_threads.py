@@ -110,3 +110,21 @@ def test_shorten_blas_spin_stops_idle_workers_burning_cpu():
 def test_shorten_blas_spin_leaves_a_users_openblas_thread_timeout_alone():
     _, done, _, leaked, exact, _ = _idle_spin(env_timeout='28')
     assert not done and exact and leaked   # leaked: the user's own variable stays
+
+
+def test_shorten_blas_spin_is_skipped_while_other_threads_run():
+    """Another thread could be inside a GEMM while OpenBLAS restarts its workers: the
+    spin stays as it is, and the decision holds for the process."""
+    code = '''
+import threading
+from mxlite import backend
+stop = threading.Event()
+t = threading.Thread(target=stop.wait)
+t.start()
+first = backend.shorten_blas_spin()
+stop.set(); t.join()
+print(first, backend.shorten_blas_spin())
+'''
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ['False', 'False']
