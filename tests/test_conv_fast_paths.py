@@ -531,3 +531,12 @@ def test_conv_data_gradient_into_the_executor_array(plan, layout, pad, threads):
         assert got[0] is dsts[0]
     for a, b in zip(got, fresh):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize('content,cpus', [('200000 100000\n', 2), ('max 100000\n', None),
+                                          ('50000 100000', 1), ('garbage', None)])
+def test_cgroup_quota_caps_the_default_threads(tmp_path, content, cpus):
+    path = tmp_path / 'cpu.max'
+    path.write_text(content)
+    assert workspace._cgroup_cpus(str(path)) == cpus
+    assert workspace._cgroup_cpus(str(tmp_path / 'absent')) is None
