@@ -85,6 +85,18 @@ def _grad_reqs(grad_req, names, grads):
             for r, g in zip(reqs, grads)]
 
 
+def _at_node(exc, node, what='forward'):
+    """`exc` (raised inside a kernel) with the node named, unless it names it already."""
+    where = node.where()
+    text = str(exc)
+    if where in text:
+        return exc
+    try:
+        return type(exc)('%s (%s): %s' % (where, what, text))
+    except TypeError:   # an error type with another constructor
+        return MXNetError('%s (%s): %s' % (where, what, text))
+
+
 class Executor:
     """A bound symbol. Made by `Symbol.bind` / `Symbol.simple_bind`.
 
@@ -230,9 +242,13 @@ class Executor:
                                      % (name, tuple(src.shape), dst.shape))
                 dst._data[...] = src
         if self._monitor is None and not (self._nan_check or _debug._NAN_CHECK):
-            for fwd, p, ins, outs, octx, _ in self._fwd_steps:
-                octx.is_train = is_train
-                fwd(p, ins, outs, octx)
+            i = None
+            try:
+                for fwd, p, ins, outs, octx, i in self._fwd_steps:
+                    octx.is_train = is_train
+                    fwd(p, ins, outs, octx)
+            except MXNetError as exc:   # a kernel's value check: say which node
+                raise _at_node(exc, self._graph.nodes[i]) from None
         else:
             _debug.run_forward(self, is_train)   # monitor and/or NaN check
         self._forwarded = True
@@ -272,9 +288,13 @@ class Executor:
         if self._monitor is not None or self._nan_check or _debug._NAN_CHECK:
             _debug.run_backward(self, is_train)   # monitor and/or NaN check
             return
-        for bwd, p, ograds, ins, outs, octx, targets, i in self._bwd_steps:
-            octx.is_train = is_train
-            assign_grads(targets, bwd(p, ograds, ins, outs, octx))
+        i = None
+        try:
+            for bwd, p, ograds, ins, outs, octx, targets, i in self._bwd_steps:
+                octx.is_train = is_train
+                assign_grads(targets, bwd(p, ograds, ins, outs, octx))
+        except MXNetError as exc:
+            raise _at_node(exc, self._graph.nodes[i], 'backward') from None
 
     # ------------------------------------------------------------------ dictionaries
     @property

@@ -319,6 +319,15 @@ def unknown_optimizer_in_fit():
     _fit(optimizer='sgdd')
 
 
+def kernel_value_error_at_forward():
+    """A check that only the values can fail (a length past the sequence's end)."""
+    lengths = mx.sym.var('lengths')
+    last = mx.sym.SequenceLast(data, lengths, use_sequence_length=True, name='last')  # <- line
+    exe = last.simple_bind(mx.cpu(), data=(4, 2, 3), lengths=(2,))
+    exe.arg_dict['lengths'][:] = np.array([2, 9])
+    exe.forward()
+
+
 def unknown_metric():
     mx.metric.create('acuracy')
 
@@ -417,6 +426,8 @@ TABLE = [
         ['adamm', "did you mean 'adam'"], line=False),
     row('optimizer_name_fit', unknown_optimizer_in_fit, MXNetError,
         ['sgdd', "did you mean 'sgd'"], line=False),
+    row('kernel_value_at_forward', kernel_value_error_at_forward, MXNetError,
+        ['SequenceLast', "'last'", '(forward)', 'sequence_length', '9', '(4, 2, 3)']),
     row('metric_name', unknown_metric, ValueError,
         ["'acuracy'", "did you mean 'accuracy'"], line=False),
     row('metric_name_fit', unknown_metric_in_fit, ValueError,
