@@ -328,6 +328,14 @@ def kernel_value_error_at_forward():
     exe.forward()
 
 
+def input_needs_a_flag_positional():
+    mx.nd.SequenceMask(mx.nd.ones((3, 2)), mx.nd.array([1, 2]))
+
+
+def input_needs_a_flag_keyword():
+    mx.sym.SequenceMask(data, sequence_length=mx.sym.var('lengths'), name='mask')
+
+
 def unknown_metric():
     mx.metric.create('acuracy')
 
@@ -428,6 +436,12 @@ TABLE = [
         ['sgdd', "did you mean 'sgd'"], line=False),
     row('kernel_value_at_forward', kernel_value_error_at_forward, MXNetError,
         ['SequenceLast', "'last'", '(forward)', 'sequence_length', '9', '(4, 2, 3)']),
+    row('input_needs_flag', input_needs_a_flag_positional, MXNetError,
+        ['SequenceMask', 'got 2 inputs', 'set use_sequence_length=True to pass sequence_length'],
+        line=False),
+    row('input_needs_flag_kw', input_needs_a_flag_keyword, MXNetError,
+        ["'mask'", "unknown input 'sequence_length'", 'set use_sequence_length=True'],
+        line=False),
     row('metric_name', unknown_metric, ValueError,
         ["'acuracy'", "did you mean 'accuracy'"], line=False),
     row('metric_name_fit', unknown_metric_in_fit, ValueError,

@@ -66,6 +66,26 @@ def split_call(op, args, kwargs, array_type):
     return pos_inputs, kw_inputs, attrs
 
 
+def _enabling_flag(op, p, accepts):
+    """'; set use_x=True to pass ...' when turning one False boolean parameter on gives an
+    input list that `accepts` (SequenceMask's sequence_length needs use_sequence_length)."""
+    from .registry import Bool, Params
+    if p is None:
+        return ''
+    values = p.as_dict()
+    for key, spec in op.params.items():
+        if not isinstance(spec, Bool) or values.get(key) is not False:
+            continue
+        try:
+            more = argument_names(op, Params(dict(values, **{key: True})))
+        except Exception:   # a flag the op cannot take alone: no hint
+            continue
+        if accepts(more):
+            extra = [n for n in more if n not in argument_names(op, p)]
+            return ' (set %s=True to pass %s)' % (key, ', '.join(extra))
+    return ''
+
+
 def order_inputs(op, p, pos_inputs, kw_inputs, node_name=None):
     """Inputs in the op's order; missing ones are None. Unknown keyword inputs raise."""
     names = argument_names(op, p)
@@ -73,13 +93,16 @@ def order_inputs(op, p, pos_inputs, kw_inputs, node_name=None):
         given = list(pos_inputs) + [kw_inputs[k] for k in kw_inputs]
         return given + [None] * (len(names) - len(given)), names
     if len(pos_inputs) > len(names):
-        raise MXNetError('%s: got %d inputs but it takes %d (%s)' % (
-            op._where(node_name), len(pos_inputs), len(names), ', '.join(names)))
+        raise MXNetError('%s: got %d inputs but it takes %d (%s)%s' % (
+            op._where(node_name), len(pos_inputs), len(names), ', '.join(names),
+            _enabling_flag(op, p, lambda more: len(more) >= len(pos_inputs))))
     ordered = list(pos_inputs) + [None] * (len(names) - len(pos_inputs))
     for key, value in kw_inputs.items():
         if key not in names:
+            hint = _enabling_flag(op, p, lambda more, key=key: key in more) or \
+                did_you_mean(key, names)
             raise MXNetError("%s: unknown input '%s'%s; inputs are %s" % (
-                op._where(node_name), key, did_you_mean(key, names), ', '.join(names)))
+                op._where(node_name), key, hint, ', '.join(names)))
         idx = names.index(key)
         if ordered[idx] is not None:
             raise MXNetError("%s: input '%s' given twice" % (op._where(node_name), key))
