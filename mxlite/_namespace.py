@@ -23,20 +23,24 @@ def populate(namespace, internal_namespace, make_function):
 def populate_prefixed(namespace, make_function, prefix, suffix=''):
     """Each op named ``<prefix><short>`` (ending in `suffix`) into `namespace` as `short`.
 
-    Aliases are skipped (only an op's own name counts), so each function appears once.
-    Returns the short names, sorted, for the namespace's ``__all__``.
+    An alias with the prefix (CTCLoss's ``_contrib_ctc_loss``) adds its short name too,
+    unless an op's own name already took it; its nodes carry the op's own name, as in
+    MXNet's JSON. Returns the short names, sorted, for the namespace's ``__all__``.
 
     Examples
     --------
     ``populate_prefixed(mx.nd.linalg, make_function, '_linalg_')`` makes
     ``mx.nd.linalg.gemm2`` from the ``_linalg_gemm2`` record.
     """
+    found = [(key[len(prefix):], op) for key, op in sorted(registry.all_ops().items())
+             if key.startswith(prefix) and key.endswith(suffix)]
+    own = [(short, op) for short, op in found if op.name == prefix + short]
+    taken = {short for short, _ in own}
+    aliases = [(short, op) for short, op in found if short not in taken]
     names = []
-    for key, op in sorted(registry.all_ops().items()):
-        if key.startswith(prefix) and key.endswith(suffix) and op.name == key:
-            short = key[len(prefix):]
-            fn = make_function(op, short)
-            fn.__module__ = namespace.__name__
-            setattr(namespace, short, fn)
-            names.append(short)
-    return names
+    for short, op in own + aliases:
+        fn = make_function(op, short)
+        fn.__module__ = namespace.__name__
+        setattr(namespace, short, fn)
+        names.append(short)
+    return sorted(names)

@@ -487,3 +487,16 @@ def test_contrib_foreach_and_cond():
     assert mx.nd.contrib.cond(one > two, lambda: one, lambda: two) is two
     with pytest.raises(MXNetError, match='one element'):
         mx.nd.contrib.cond(mx.nd.ones((2,)), lambda: one, lambda: two)
+
+
+def test_none_positional_input_is_left_out_as_in_mxnet():
+    """mx.nd functions drop a None input and move the later ones up (MXNet's generated
+    functions do), so the optional middle input of CTCLoss can be skipped positionally."""
+    pred = mx.nd.array(np.random.RandomState(0).randn(4, 2, 5))
+    label = mx.nd.array([[1, 2], [3, 0]])
+    lengths = mx.nd.array([2, 1])
+    skipped = mx.nd.CTCLoss(pred, label, None, lengths, use_label_lengths=True)
+    named = mx.nd.CTCLoss(pred, label, label_lengths=lengths, use_label_lengths=True)
+    np.testing.assert_array_equal(skipped.asnumpy(), named.asnumpy())
+    # a trailing None is left out too
+    np.testing.assert_array_equal(mx.nd.relu(mx.nd.array([-1, 2]), None).asnumpy(), [0, 2])

@@ -90,6 +90,9 @@ def make_function(op, public_name):
     """The mx.nd.<public_name> function of an operator record."""
     def fn(*args, out=None, name=None, ctx=None, **kwargs):
         pos, kw, attrs = split_call(op, args, kwargs, NDArray)
+        # as MXNet's generated functions: a None input is left out and the later ones
+        # move up (CTCLoss(pred, label, None, label_lengths, use_label_lengths=True))
+        pos = [a for a in pos if a is not None]
         p = parse_params(op, attrs)
         ordered, names = order_inputs(op, p, pos, kw)
         for n, x in zip(names, ordered):

@@ -293,32 +293,4 @@ class CTCLoss(_CTCLossBase):
     array([1.0986123], dtype=float32)
     """
     name = 'CTCLoss'
-    aliases = ('ctc_loss',)
-
-
-# mx.nd.contrib / mx.sym.contrib list only records whose own name carries the prefix
-# (aliases are skipped there), so MXNet's contrib names are records of their own
-@register
-class ContribCTCLoss(_CTCLossBase):
-    """CTCLoss under its contrib name (``mx.nd.contrib.CTCLoss``); see `CTCLoss`.
-
-    Examples
-    --------
-    >>> import mxlite as mx
-    >>> mx.nd.contrib.CTCLoss(mx.nd.zeros((2, 1, 3)), mx.nd.array([[1]])).asnumpy()
-    array([1.0986123], dtype=float32)
-    """
-    name = '_contrib_CTCLoss'
-
-
-@register
-class ContribCtcLoss(_CTCLossBase):
-    """CTCLoss under its contrib name (``mx.nd.contrib.ctc_loss``); see `CTCLoss`.
-
-    Examples
-    --------
-    >>> import mxlite as mx
-    >>> mx.nd.contrib.ctc_loss(mx.nd.zeros((2, 1, 3)), mx.nd.array([[1]])).asnumpy()
-    array([1.0986123], dtype=float32)
-    """
-    name = '_contrib_ctc_loss'
+    aliases = ('ctc_loss', '_contrib_CTCLoss', '_contrib_ctc_loss')   # MXNet's names
