@@ -583,3 +583,27 @@ def test_list_update_equals_one_by_one(name):
         results.append([w.asnumpy() for w in ws])
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+@pytest.mark.parametrize('momentum', [0.0, 0.9])
+def test_sgd_multi_precision_matches_the_mp_update_operator(momentum):
+    """SGD with float16 weights and a float32 master copy steps exactly as MXNet's
+    mp_sgd(_mom)_update kernels: the float16 gradient is read as float32."""
+    rng = np.random.RandomState(3)
+    w16 = mx.nd.array(rng.randn(300), dtype='float16')
+    g16 = mx.nd.array(rng.randn(300) * 3, dtype='float16')
+    opt = mx.optimizer.SGD(learning_rate=0.37, momentum=momentum, wd=0.01,
+                           multi_precision=True, rescale_grad=0.5)
+    state = opt.create_state_multi_precision(0, w16)
+    ref_w, ref_w32 = w16.copy(), w16.astype('float32')
+    ref_mom = mx.nd.zeros(300)
+    for _ in range(3):
+        opt.update_multi_precision(0, w16, g16, state)
+        kw = dict(lr=0.37, wd=0.01, rescale_grad=0.5, out=ref_w)
+        if momentum:
+            mx.nd.mp_sgd_mom_update(ref_w, g16, ref_mom, ref_w32, momentum=momentum, **kw)
+        else:
+            mx.nd.mp_sgd_update(ref_w, g16, ref_w32, **kw)
+    master = state[1]
+    np.testing.assert_array_equal(master.asnumpy(), ref_w32.asnumpy())
+    np.testing.assert_array_equal(w16.asnumpy(), ref_w.asnumpy())

@@ -4,9 +4,9 @@
   from ordinary operators.
 * `foreach`, `cond`: MXNet's control-flow helpers for NDArrays, which simply run Python
   (autograd records what they do).
-* every registered ``_contrib_<name>`` operator as ``<name>`` (none ship yet; MXNet's
-  contrib operators such as ``arange_like``, ``box_nms`` or ``ROIAlign`` are not
-  implemented).
+* every registered ``_contrib_<name>`` operator or alias as ``<name>`` (``ctc_loss``,
+  ``boolean_mask``, ``index_copy``, ``arange_like``, ... : ``mx.nd.contrib.__all__``
+  lists them). MXNet contrib operators not listed there are not implemented.
 
 Examples
 --------

@@ -27,8 +27,12 @@ def parse_params(op, attrs):
 
 def _infer(op, p, in_data):
     from ..base import ShapeError, TypeInferError
+    by_values = getattr(op, 'infer_shape_from_values', None)
     try:
-        _, out_shapes = op.infer_shape(p, [d.shape for d in in_data])
+        if by_values is not None:   # the output's shape follows from values (boolean_mask)
+            out_shapes = by_values(p, in_data)
+        else:
+            _, out_shapes = op.infer_shape(p, [d.shape for d in in_data])
         _, out_types = op.infer_type(p, [d.dtype for d in in_data])
     except ShapeError as exc:
         raise ShapeError('%s: %s (input shapes: %s)' % (

@@ -60,7 +60,9 @@ class _MasterCopyMixin:
             return
         if self.multi_precision and weight.dtype == np.float16 and isinstance(state, tuple):
             inner, master = state
-            self.update(index, master, grad, inner)
+            # the gradient in float32 first, as MXNet's mp kernels read it (a float16
+            # gradient made the step's products float16: one ulp off)
+            self.update(index, master, grad.astype(np.float32), inner)
             weight._data[...] = master._data
         else:
             self.update(index, weight, grad, state)

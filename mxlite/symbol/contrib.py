@@ -2,9 +2,10 @@
 
 * `isinf`, `isnan`, `isfinite`: elementwise tests (1.0 where true, 0.0 elsewhere), built
   from ordinary operators, so they save to and load from symbol JSON as those operators.
-* every registered ``_contrib_<name>`` operator as ``<name>`` (none ship yet; MXNet's
-  contrib operators such as ``arange_like`` and the control-flow subgraph operators
-  ``foreach`` / ``while_loop`` / ``cond`` are not implemented for symbols).
+* every registered ``_contrib_<name>`` operator or alias as ``<name>`` (``ctc_loss``,
+  ``index_copy``, ``arange_like``, ... : ``mx.sym.contrib.__all__`` lists them). The
+  control-flow subgraph operators ``foreach`` / ``while_loop`` / ``cond`` are not
+  implemented for symbols, nor are contrib operators missing from that list.
 
 Examples
 --------
