@@ -300,3 +300,32 @@ def test_legacy_bare_hidden_attrs_are_upgraded():
     s = mx.sym.load_json(text)
     assert s.attr_dict()['p'] == {'scalar': '2', '__ctx_group__': 'dev1', '__lr_mult__': '0.5'}
     assert s.eval(x=mx.nd.array([1.0]))[0].asnumpy().tolist() == [3.0]
+
+
+@pytest.mark.parametrize('call,shape', [
+    (lambda s: s.reshape((2, -1)), (2, 6)),
+    (lambda s: s.reshape(2, -1), (2, 6)),
+    (lambda s: s.reshape(shape=(-1, 2), reverse=True), (6, 2)),
+    (lambda s: s.reshape((0, -1)), (4, 3)),
+    (lambda s: s.reshape((-3,)), (12,)),
+])
+def test_symbol_fluent_reshape(call, shape):
+    x = mx.sym.var('x')
+    y = call(x)
+    assert y.infer_shape(x=(4, 3))[1] == [shape]
+    data = mx.nd.arange(12).reshape((4, 3))
+    np.testing.assert_array_equal(y.eval(x=data)[0].asnumpy(),
+                                  data.asnumpy().reshape(shape))
+    assert mx.sym.load_json(y.tojson()).tojson() == y.tojson()
+
+
+def test_symbol_fluent_astype_is_a_cast():
+    y = mx.sym.var('x').astype('float16')
+    assert y.infer_type(x='float32')[1] == [np.float16]
+    assert '"op": "Cast"' in y.tojson()
+    np.testing.assert_array_equal(y.eval(x=mx.nd.array([1.5, 2]))[0].asnumpy(),
+                                  np.array([1.5, 2], np.float16))
+
+
+def test_ndarray_tolist():
+    assert mx.nd.array([[1, 2], [3, 4]]).tolist() == [[1.0, 2.0], [3.0, 4.0]]

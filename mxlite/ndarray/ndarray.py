@@ -97,6 +97,10 @@ class NDArray:
     def item(self):
         return self.asscalar().item()
 
+    def tolist(self):
+        """The values as (nested) Python lists."""
+        return self.asnumpy().tolist()
+
     def astype(self, dtype, copy=True):
         dtype = np_dtype(dtype)
         if not copy and self._data.dtype == dtype:

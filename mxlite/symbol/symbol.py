@@ -125,6 +125,21 @@ class Symbol:
                              % (index, len(self._entries)))
         return Symbol([self._entries[index]])
 
+    # ------------------------------------------------------------------ fluent extras
+    def reshape(self, *shape, **kwargs):
+        """Fluent Reshape: ``s.reshape((0, -1))``, ``s.reshape(0, -1)`` or
+        ``s.reshape(shape=(0, -1), reverse=True)``; MXNet's 0/-1/-2/-3/-4 codes apply."""
+        from . import Reshape
+        if 'shape' not in kwargs and shape:
+            kwargs['shape'] = shape[0] if len(shape) == 1 and \
+                isinstance(shape[0], (tuple, list)) else shape
+        return Reshape(self, **kwargs)
+
+    def astype(self, dtype):
+        """Fluent Cast: ``s.astype('float16')``."""
+        from . import Cast
+        return Cast(self, dtype=dtype)
+
     # ------------------------------------------------------------------ attributes
     def attr(self, key):
         node, _ = self._single('attr')
