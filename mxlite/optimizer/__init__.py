@@ -14,9 +14,10 @@ from .base import Optimizer, Test, create, register
 from .sgd import DCASGD, NAG, SGD, SGLD, Signum, ccSGD
 from .adaptive import (FTML, FTRL, LAMB, AdaDelta, AdaGrad, Adam, Adamax, Ftrl, Nadam,
                        RMSProp)
+from .lars import LARS
 from .updater import Updater, get_updater
 from . import optimizer  # noqa: F401  (mx.optimizer.optimizer.X, as in MXNet)
 
 __all__ = ['Optimizer', 'register', 'create', 'Updater', 'get_updater', 'Test', 'SGD',
            'ccSGD', 'NAG', 'Signum', 'SGLD', 'DCASGD', 'Adam', 'AdaGrad', 'AdaDelta',
-           'RMSProp', 'Adamax', 'Nadam', 'FTML', 'Ftrl', 'FTRL', 'LAMB']
+           'RMSProp', 'Adamax', 'Nadam', 'FTML', 'Ftrl', 'FTRL', 'LAMB', 'LARS']
