@@ -5,7 +5,7 @@ from collections import namedtuple
 from .base import MXNetError
 
 __all__ = ['BatchEndParam', 'save_checkpoint', 'load_checkpoint', 'load_params',
-           'split_params']
+           'split_params', 'FeedForward']
 
 BatchEndParam = namedtuple('BatchEndParams', ['epoch', 'nbatch', 'eval_metric', 'locals'])
 
@@ -73,3 +73,6 @@ def load_checkpoint(prefix, epoch):
 def _cpu():
     from .context import cpu
     return cpu()
+
+
+from .feedforward import FeedForward  # noqa: E402  (MXNet 1.x: mx.model.FeedForward)
