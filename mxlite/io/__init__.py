@@ -5,10 +5,12 @@ native iterators do; `ResizeIter` and `PrefetchingIter` wrap other iterators.
 """
 from .base import DataBatch, DataDesc, DataIter
 from .csv_iter import CSVIter
+from .libsvm_iter import LibSVMIter
 from .mnist import MNISTIter, load_mnist_dict, read_idx
 from .native import MXDataIter
 from .ndarray_iter import NDArrayIter
 from .wrappers import PrefetchingIter, ResizeIter
 
 __all__ = ['DataDesc', 'DataBatch', 'DataIter', 'NDArrayIter', 'MXDataIter', 'CSVIter',
-           'MNISTIter', 'ResizeIter', 'PrefetchingIter', 'load_mnist_dict', 'read_idx']
+           'MNISTIter', 'LibSVMIter', 'ResizeIter', 'PrefetchingIter', 'load_mnist_dict',
+           'read_idx']
