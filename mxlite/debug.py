@@ -14,6 +14,7 @@ check or a monitor is on, so the check costs nothing when it is off.
 import contextlib
 import os
 import threading
+from time import perf_counter_ns as _clock
 
 import numpy as np
 
@@ -23,6 +24,9 @@ __all__ = ['set_nan_check', 'is_nan_check', 'nan_check', 'NaNCheckError', 'check
 
 # read by Executor.forward/backward on every call (one attribute lookup); see set_nan_check
 _NAN_CHECK = False
+# mx.profiler sets this to its recorder while it times executor steps; the executor then
+# takes the loops below (see mxlite/profiler.py)
+_PROFILE = None
 _ENV_TRUE = ('1', 'true', 'yes', 'on')
 
 
@@ -200,9 +204,11 @@ _running = threading.local()  # the graph node whose kernel is running
 
 
 def run_forward(exe, is_train):
-    """Executor.forward when a monitor or the NaN check is on (see Executor.forward)."""
+    """Executor.forward when a monitor, the NaN check or the profiler is on (see
+    Executor.forward)."""
     from .ndarray.ndarray import NDArray
     check = exe._nan_check or _NAN_CHECK
+    prof = _PROFILE
     monitor, monitor_all = exe._monitor, exe._monitor_all
     nodes = exe._graph.nodes
     ctx = exe._ctx
@@ -219,10 +225,13 @@ def run_forward(exe, is_train):
                 monitor('%s_%s' % (node.name, name), NDArray(buf, ctx))
         octx.is_train = is_train
         _running.node = node  # imperative checks inside the kernel (a CustomOp) name it
+        t0 = _clock() if prof else 0
         try:
             fwd(p, ins, outs, octx)
         finally:
             _running.node = None
+        if prof:
+            prof(node, False, t0, ctx)
         if check:
             for k, (name, buf) in enumerate(zip(node.output_names(), outs)):
                 bad = _describe_bad(buf)
@@ -238,13 +247,15 @@ def run_forward(exe, is_train):
 
 
 def run_backward(exe, is_train):
-    """The gradient loop of Executor.backward when a monitor or the NaN check is on.
+    """The gradient loop of Executor.backward when a monitor, the NaN check or the
+    profiler is on.
 
     Monitors see each gradient that is used as ``<node>_backward_<k>`` (k: the forward
     input), the names MXNet's backward nodes have.
     """
     from .ndarray.ndarray import NDArray
     check = exe._nan_check or _NAN_CHECK
+    prof = _PROFILE
     monitor = exe._monitor
     g = exe._graph
     nodes = g.nodes
@@ -261,8 +272,11 @@ def run_backward(exe, is_train):
                                     what='head gradient %d' % k)
     for bwd, p, ograds, ins, outs, octx, targets, i in exe._bwd_steps:
         octx.is_train = is_train
+        t0 = _clock() if prof else 0
         grads = bwd(p, ograds, ins, outs, octx)
         node = nodes[i]
+        if prof:
+            prof(node, True, t0, ctx)
         if check:
             names = node.input_names()
             for slot, gval in enumerate(grads):

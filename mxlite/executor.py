@@ -241,7 +241,8 @@ class Executor:
                                      "with shape %s (use reshape to change it)"
                                      % (name, tuple(src.shape), dst.shape))
                 dst._data[...] = src
-        if self._monitor is None and not (self._nan_check or _debug._NAN_CHECK):
+        if self._monitor is None and not (self._nan_check or _debug._NAN_CHECK or
+                                          _debug._PROFILE):
             i = None
             try:
                 for fwd, p, ins, outs, octx, i in self._fwd_steps:
@@ -250,7 +251,7 @@ class Executor:
             except MXNetError as exc:   # a kernel's value check: say which node
                 raise _at_node(exc, self._graph.nodes[i]) from None
         else:
-            _debug.run_forward(self, is_train)   # monitor and/or NaN check
+            _debug.run_forward(self, is_train)   # monitor, NaN check and/or profiler
         self._forwarded = True
         self._last_train = is_train
         return self.outputs
@@ -285,8 +286,9 @@ class Executor:
                 raise MXNetError('backward: out_grads[%d] has shape %s but output %d has shape '
                                  '%s' % (k, tuple(src.shape), k, buf.shape))
             buf[...] = src
-        if self._monitor is not None or self._nan_check or _debug._NAN_CHECK:
-            _debug.run_backward(self, is_train)   # monitor and/or NaN check
+        if self._monitor is not None or self._nan_check or _debug._NAN_CHECK or \
+                _debug._PROFILE:
+            _debug.run_backward(self, is_train)   # monitor, NaN check and/or profiler
             return
         i = None
         try:
