@@ -228,6 +228,9 @@ def run_forward(exe, is_train):
         t0 = _clock() if prof else 0
         try:
             fwd(p, ins, outs, octx)
+        except MXNetError as exc:   # as the executor's own loop: name the node
+            from .executor import _at_node
+            raise _at_node(exc, node) from None
         finally:
             _running.node = None
         if prof:
@@ -273,8 +276,12 @@ def run_backward(exe, is_train):
     for bwd, p, ograds, ins, outs, octx, targets, i in exe._bwd_steps:
         octx.is_train = is_train
         t0 = _clock() if prof else 0
-        grads = bwd(p, ograds, ins, outs, octx)
         node = nodes[i]
+        try:
+            grads = bwd(p, ograds, ins, outs, octx)
+        except MXNetError as exc:
+            from .executor import _at_node
+            raise _at_node(exc, node, 'backward') from None
         if prof:
             prof(node, True, t0, ctx)
         if check:

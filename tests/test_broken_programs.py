@@ -328,6 +328,18 @@ def kernel_value_error_at_forward():
     exe.forward()
 
 
+def kernel_value_error_under_a_monitor():
+    """The same value check on the monitored (slower) executor path."""
+    lengths = mx.sym.var('lengths')
+    last = mx.sym.SequenceLast(data, lengths, use_sequence_length=True, name='last')  # <- line
+    exe = last.simple_bind(mx.cpu(), data=(4, 2, 3), lengths=(2,))
+    exe.arg_dict['lengths'][:] = np.array([2, 9])
+    mon = mx.mon.Monitor(1)
+    mon.install(exe)
+    mon.tic()
+    exe.forward()
+
+
 def input_needs_a_flag_positional():
     mx.nd.SequenceMask(mx.nd.ones((3, 2)), mx.nd.array([1, 2]))
 
@@ -436,6 +448,8 @@ TABLE = [
         ['sgdd', "did you mean 'sgd'"], line=False),
     row('kernel_value_at_forward', kernel_value_error_at_forward, MXNetError,
         ['SequenceLast', "'last'", '(forward)', 'sequence_length', '9', '(4, 2, 3)']),
+    row('kernel_value_monitored', kernel_value_error_under_a_monitor, MXNetError,
+        ['SequenceLast', "'last'", '(forward)', 'sequence_length', '9']),
     row('input_needs_flag', input_needs_a_flag_positional, MXNetError,
         ['SequenceMask', 'got 2 inputs', 'set use_sequence_length=True to pass sequence_length'],
         line=False),
