@@ -26,6 +26,7 @@ def __getattr__(name):
             'operator': 'operator', 'rnn': 'rnn', 'models': 'models', 'recordio': 'recordio',
             'profiler': 'profiler', 'util': 'util', 'debug': 'debug', 'gluon': 'gluon',
             'engine': 'engine', 'contrib': 'contrib', 'image': 'image', 'AttrScope': None,
+            'runtime': 'runtime',
             'Context': None}
     if name == 'AttrScope':
         from .attribute import AttrScope
