@@ -16,7 +16,8 @@ __all__ = ['default_context', 'set_default_context', 'assert_almost_equal', 'alm
            'same', 'rand_ndarray', 'rand_shape_2d', 'rand_shape_3d', 'rand_shape_nd',
            'random_arrays', 'rand_sparse_ndarray', 'numeric_grad', 'check_numeric_gradient',
            'check_symbolic_forward', 'check_symbolic_backward', 'assert_exception',
-           'simple_forward', 'default_dtype', 'check_consistency', 'get_mnist']
+           'simple_forward', 'default_dtype', 'check_consistency', 'get_mnist', 'list_gpus',
+           'download']
 
 _DEFAULT_CTX = [None]
 
@@ -393,3 +394,110 @@ def get_mnist(path=None):
     """MNIST as a dict of numpy arrays (train_data, train_label, test_data, test_label)."""
     from .io.mnist import load_mnist_dict
     return load_mnist_dict(path)
+
+
+def list_gpus():
+    """The ids of the GPUs mxlite can use: ``range(n)`` for n GPUs, empty without any.
+
+    GPUs are those CuPy sees (`mx.context.num_gpus`); without CuPy there are none.
+
+    Examples
+    --------
+    >>> import mxlite as mx
+    >>> gpus = mx.test_utils.list_gpus()
+    >>> ctx = [mx.gpu(i) for i in gpus] or [mx.cpu()]
+    """
+    from .context import num_gpus
+    return range(num_gpus())
+
+
+def _name_from_url(url):
+    import urllib.parse
+    # the last path segment, without a query string or fragment
+    return urllib.parse.urlsplit(url).path.rstrip('/').split('/')[-1]
+
+
+def download(url, fname=None, dirname=None, overwrite=False, retries=5):
+    """Download `url` to a local file and return the file's name.
+
+    Parameters
+    ----------
+    url : str
+        What to fetch (any scheme `urllib.request` opens: http, https, ftp, file).
+    fname : str, optional
+        Name of the local file; by default the last segment of the URL's path.
+    dirname : str, optional
+        Directory to put `fname` in (created if missing); by default the directory
+        part of `fname` (the current directory for a bare name).
+    overwrite : bool, default False
+        Download again when the file already exists; by default an existing file is
+        kept and its name returned without any download.
+    retries : int, default 5
+        How many times to try (at least once) before the last error is raised.
+
+    Returns
+    -------
+    str
+        The path of the downloaded file.
+
+    Notes
+    -----
+    The data goes to a temporary file beside the target and is renamed onto it only
+    once complete, so a failed download leaves no partial file (MXNet writes in place).
+    Retries are logged, not printed.
+
+    Examples
+    --------
+    >>> import os, pathlib, tempfile
+    >>> import mxlite as mx
+    >>> src = pathlib.Path(tempfile.mkdtemp()) / 'hello.txt'
+    >>> _ = src.write_text('hi')
+    >>> out = mx.test_utils.download(src.as_uri(), dirname=tempfile.mkdtemp())
+    >>> os.path.basename(out), open(out).read()
+    ('hello.txt', 'hi')
+    """
+    import logging
+    import os
+    import shutil
+    import tempfile
+    import urllib.request
+
+    if isinstance(retries, bool) or not isinstance(retries, numbers.Integral) or retries < 0:
+        raise ValueError('download: retries must be an integer >= 0, got %r' % (retries,))
+    if fname is None:
+        fname = _name_from_url(url)
+        if not fname:
+            raise ValueError('download: cannot guess a file name from %r; pass fname' % url)
+    if dirname is None:
+        dirname = os.path.dirname(fname)
+    else:
+        fname = os.path.join(dirname, fname)
+    if dirname:
+        os.makedirs(dirname, exist_ok=True)
+    if not overwrite and os.path.exists(fname):
+        logging.info('%s exists, skipping download', fname)
+        return fname
+
+    attempts = max(int(retries), 1)
+    for attempt in range(1, attempts + 1):
+        fd, partial = tempfile.mkstemp(prefix='.' + os.path.basename(fname) + '.',
+                                       suffix='.part', dir=dirname or '.')
+        try:
+            with os.fdopen(fd, 'wb') as out, urllib.request.urlopen(url) as response:
+                status = getattr(response, 'status', None)
+                if status not in (None, 200):
+                    raise OSError('download: failed to open %s: HTTP status %s'
+                                  % (url, status))
+                shutil.copyfileobj(response, out, 1 << 20)
+            os.replace(partial, fname)
+            break
+        except Exception:
+            if attempt == attempts:
+                raise
+            logging.warning('download of %s failed, retrying, %d attempt%s left', url,
+                            attempts - attempt, 's' if attempts - attempt > 1 else '')
+        finally:
+            if os.path.exists(partial):   # not renamed: failed or interrupted
+                os.remove(partial)
+    logging.info('downloaded %s into %s successfully', url, fname)
+    return fname
