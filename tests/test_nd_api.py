@@ -500,3 +500,28 @@ def test_none_positional_input_is_left_out_as_in_mxnet():
     np.testing.assert_array_equal(skipped.asnumpy(), named.asnumpy())
     # a trailing None is left out too
     np.testing.assert_array_equal(mx.nd.relu(mx.nd.array([-1, 2]), None).asnumpy(), [0, 2])
+
+
+def test_slogdet_outputs_are_named_as_in_mxnet():
+    # MXNet 1.9.1: mx.sym.linalg.slogdet(a).list_outputs() == ['slogdet0_output0', ...]
+    out = mx.sym.linalg.slogdet(mx.sym.var('a'), name='slogdet0').list_outputs()
+    assert out == ['slogdet0_output0', 'slogdet0_output1']
+
+
+@pytest.mark.parametrize('lower', [True, False])
+def test_potrf_lower_and_upper_factor_with_gradient(lower):
+    """MXNet 1.9.1's potrf(lower=False) gives U = L^T (checked against the real one:
+    [[4, 2], [2, 3]] -> [[2, 1], [0, 1.4142135]])."""
+    from mxlite.test_utils import check_numeric_gradient
+    a = np.array([[4., 2.], [2., 3.]])
+    out = mx.nd.linalg.potrf(mx.nd.array(a, dtype='float64'), lower=lower).asnumpy()
+    L = np.linalg.cholesky(a)
+    np.testing.assert_allclose(out, L if lower else L.T, rtol=1e-12)
+    rng = np.random.RandomState(1)
+    m = rng.randn(3, 3)
+    spd = m @ m.T + 3 * np.eye(3)
+    x = mx.sym.var('x')
+    # symmetrise inside the graph: potrf reads a symmetric matrix
+    sym = mx.sym.linalg.potrf(0.5 * (x + mx.sym.transpose(x)), lower=lower)
+    check_numeric_gradient(sym, {'x': spd}, numeric_eps=1e-6, rtol=1e-4, atol=1e-6,
+                           dtype=np.float64)

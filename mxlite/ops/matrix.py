@@ -456,7 +456,8 @@ class LinalgSumlogdiag(_SquareUnary):
 
 @register
 class LinalgPotrf(_SquareUnary):
-    """Cholesky factor L (lower triangular) of each symmetric positive-definite matrix.
+    """Cholesky factor of each symmetric positive-definite matrix: L (lower triangular,
+    A = L L^T) or, with ``lower=False``, U = L^T (upper, A = U^T U).
 
     Examples
     --------
@@ -464,19 +465,26 @@ class LinalgPotrf(_SquareUnary):
     >>> mx.nd.linalg_potrf(mx.nd.array([[4., 2.], [2., 2.]])).asnumpy()
     array([[2., 0.],
            [1., 1.]], dtype=float32)
+    >>> mx.nd.linalg.potrf(mx.nd.array([[4., 2.], [2., 2.]]), lower=False).asnumpy()
+    array([[2., 1.],
+           [0., 1.]], dtype=float32)
     """
     name = '_linalg_potrf'
     aliases = ('linalg_potrf',)
+    params = {'lower': Bool(True, doc='Return the lower factor L; else the upper U = L^T.')}
     backward_uses_inputs = False
     out_shape = 'matrix'
 
     def forward(self, p, inputs, outputs, ctx):
-        outputs[0][...] = np.linalg.cholesky(inputs[0])
+        L = np.linalg.cholesky(inputs[0])
+        outputs[0][...] = L if p.lower else np.swapaxes(L, -1, -2)
 
     def backward(self, p, ograds, inputs, outputs, ctx):
         # dA = 1/2 L^-T Phi(L^T dL) L^-1, symmetrised; Phi keeps the lower triangle and
-        # halves the diagonal
+        # halves the diagonal (an upper factor's gradient is the lower one's transposed)
         L, g = outputs[0].astype(np.float64), ograds[0].astype(np.float64)
+        if not p.lower:
+            L, g = np.swapaxes(L, -1, -2), np.swapaxes(g, -1, -2)
         p_ = np.matmul(np.swapaxes(L, -1, -2), g)
         p_ = np.tril(p_) - 0.5 * np.eye(L.shape[-1]) * p_
         linv = np.linalg.inv(L)
@@ -553,7 +561,7 @@ class LinalgSlogdet(_SquareUnary):
     out_shape = 'scalar'
 
     def list_outputs(self, p):
-        return ['sign', 'logdet']
+        return ['output0', 'output1']   # MXNet's names (slogdet0_output0: sign, _output1: log)
 
     def forward(self, p, inputs, outputs, ctx):
         sign, logdet = np.linalg.slogdet(inputs[0])
