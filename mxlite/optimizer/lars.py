@@ -8,7 +8,6 @@ import math
 
 import numpy as np
 
-from . import updater as _updater
 from .base import _check_pair, register
 from .sgd import _MasterCopyMixin, _MomentumOptimizer, _lr_step, _sgd_plain
 
@@ -176,17 +175,3 @@ class LARS(_MasterCopyMixin, _MomentumOptimizer):
             np.multiply(w, lr * wd, out=s)
             mom -= s
         w += mom
-
-
-# The attributes a .states file may set on a LARS (MXNet 1.9.1 pickles these), checked as
-# the Updater checks every optimizer's; registered here so that lars.py stays one file.
-_updater._OPTIMIZER_ATTRS[LARS] = {
-    'momentum': (_updater._num, _updater._REQUIRED),
-    'lazy_update': (_updater._bool, _updater._const(True)),
-    'momentum_correction': (_updater._bool, _updater._const(True)),
-    'eta': (_updater._num, _updater._REQUIRED),
-    'eps': (_updater._num, _updater._REQUIRED),
-    'skip': (_updater._int, _updater._const(0)),
-    'last_lr': (_updater._maybe(_updater._num), _updater._const(None)),
-    'cur_lr': (_updater._maybe(_updater._num), _updater._const(None)),
-}

@@ -25,6 +25,7 @@ from .base import Optimizer, Test
 from .sgd import DCASGD, NAG, SGD, Signum
 from .adaptive import (FTML, LAMB, AdaDelta, AdaGrad, Adam, Adamax, Ftrl, Nadam,
                        RMSProp)
+from .lars import LARS
 
 __all__ = ['Updater', 'get_updater']
 
@@ -337,6 +338,10 @@ _OPTIMIZER_ATTRS = {
     Test: {},
     SGD: {'momentum': (_num, _REQUIRED), 'lazy_update': (_bool, _const(True))},
     NAG: {'momentum': (_num, _REQUIRED)},
+    LARS: {'momentum': (_num, _REQUIRED), 'lazy_update': (_bool, _const(True)),
+           'momentum_correction': (_bool, _const(True)), 'eta': (_num, _REQUIRED),
+           'eps': (_num, _REQUIRED), 'skip': (_int, _const(0)),
+           'last_lr': (_maybe(_num), _const(None)), 'cur_lr': (_maybe(_num), _const(None))},
     Signum: {'momentum': (_num, _REQUIRED), 'wd_lh': (_num, _REQUIRED)},
     DCASGD: {'momentum': (_num, _REQUIRED), 'lamda': (_num, _REQUIRED),
              'weight_previous': (_dict_of(_key, _ndarray), lambda a: {})},
