@@ -329,3 +329,15 @@ def test_allclose():
     assert f(mx.nd.array([100.]), mx.nd.array([100.5]), rtol=1e-2).asscalar() == 1
     with pytest.raises(MXNetError, match='rtol'):
         f(a, a, rtol='x')
+
+
+def test_docstring_examples_run():
+    import doctest
+    from mxlite.ops import misc_ops_a
+    finder = doctest.DocTestFinder(exclude_empty=True)
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    tests = [t for t in finder.find(misc_ops_a, globs={'mx': mx, 'np': np}) if t.examples]
+    assert len(tests) >= 8
+    for t in tests:
+        runner.run(t)
+    assert runner.failures == 0

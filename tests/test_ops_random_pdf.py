@@ -164,3 +164,15 @@ def test_uniform_outside_support():
     out = mx.nd.random_pdf_uniform(mx.nd.array([[-1., 0.5, 2.]]), mx.nd.array([0.]),
                                    mx.nd.array([1.]), is_log=True)
     assert out.asnumpy()[0, 0] == -np.inf and out.asnumpy()[0, 1] == 0
+
+
+def test_docstring_examples_run():
+    import doctest
+    from mxlite.ops import random_pdf
+    finder = doctest.DocTestFinder(exclude_empty=True)
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    tests = [t for t in finder.find(random_pdf, globs={'mx': mx, 'np': np}) if t.examples]
+    assert len(tests) >= 8
+    for t in tests:
+        runner.run(t)
+    assert runner.failures == 0
