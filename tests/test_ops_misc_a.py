@@ -189,9 +189,10 @@ def test_groupnorm_mxnet_values_and_shapes():
                                      output_mean_var=True)
     assert_almost_equal(mean.asnumpy(), [[0.25, 0.85], [1.45, 2.05]], rtol=1e-6)
     assert_almost_equal(std.asnumpy(), np.full((2, 2), 0.17081179), rtol=1e-6)
-    s = mx.sym.GroupNorm(mx.sym.var('data'), num_groups=2)
-    assert s.list_arguments() == ['data', 'groupnorm0_gamma', 'groupnorm0_beta'] or \
-        s.list_arguments()[1].endswith('_gamma')
+    s = mx.sym.GroupNorm(mx.sym.var('data'), num_groups=2, name='groupnorm0')
+    assert s.list_arguments() == ['data', 'groupnorm0_gamma', 'groupnorm0_beta']
+    # gamma and beta follow from num_groups before the data shape is known
+    assert s.infer_shape_partial()[0][1:] == [(2,), (2,)]
     assert s.list_outputs()[0].endswith('_output') and len(s.list_outputs()) == 1
     assert len(mx.sym.GroupNorm(mx.sym.var('d'), num_groups=2,
                                 output_mean_var=True).list_outputs()) == 3
@@ -224,7 +225,10 @@ def test_im2col_col2im_shapes_and_errors():
         .infer_shape(a=(2, 3, 7, 8))[1] == [(2, 12, 24)]
     c = mx.sym.col2im(a, kernel=(2, 2), output_size=(3, 3))
     assert c.infer_shape(a=(2, 8, 4))[1] == [(2, 2, 3, 3)]
-    assert c.infer_shape_partial(a=(2, 0, 4))[1] == [(2, 0, 3, 3)] or True
+    # partially known shapes (0: unknown) flow through
+    assert c.infer_shape_partial(a=(2, 0, 4))[1] == [(2, 0, 3, 3)]
+    assert mx.sym.im2col(a, kernel=(2, 2)).infer_shape_partial(a=(0, 3, 4, 4))[1] == \
+        [(0, 12, 9)]
     x = np.arange(2 * 3 * 5 * 6).reshape(2, 3, 5, 6).astype(np.float32)
     o = mx.nd.im2col(mx.nd.array(x), kernel=(2, 3), stride=(2, 1), pad=(1, 1), dilate=(1, 2))
     w = np.arange(o.size).reshape(o.shape)
@@ -341,3 +345,17 @@ def test_docstring_examples_run():
     for t in tests:
         runner.run(t)
     assert runner.failures == 0
+
+
+def test_groupnorm_gradient_pinned_from_mxnet():
+    x = mx.nd.array(np.arange(24).reshape(2, 4, 3) ** 1.5 / 10.)
+    g, b = mx.nd.array([2., 3.]), mx.nd.array([.5, -1])
+    for a in (x, g, b):
+        a.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.GroupNorm(x, g, b, num_groups=2)
+    y.backward(mx.nd.array(np.sin(np.arange(24)).reshape(2, 4, 3)))
+    assert_almost_equal(x.grad.asnumpy().ravel()[:4], [-3.6376462, 1.3924332, 3.0947728,
+                                                       0.9370581], rtol=1e-5, atol=1e-6)
+    assert_almost_equal(g.grad.asnumpy(), [-4.8677983, -2.7914166], rtol=1e-5)
+    assert_almost_equal(b.grad.asnumpy(), [0.45135015, 0.5284556], rtol=1e-5)
