@@ -7,6 +7,7 @@ inputs (PINNED: made by running MXNet on `make_inputs`, whose RandomState stream
 across NumPy versions). Shape inference, symbol JSON, the imperative path, the zero
 gradients and error messages come from the same table.
 """
+import doctest
 import math
 from collections import namedtuple
 
@@ -687,3 +688,8 @@ ERRORS = [
 def test_errors_name_the_problem(op, params, shapes, pattern):
     with pytest.raises(MXNetError, match=pattern):
         getattr(mx.nd.contrib, op)(*[mx.nd.zeros(s) for s in shapes], **params)
+
+
+def test_docstring_examples_run():
+    from mxlite.ops import multibox
+    assert doctest.testmod(multibox, extraglobs={'mx': mx}).failed == 0
