@@ -693,3 +693,28 @@ def test_errors_name_the_problem(op, params, shapes, pattern):
 def test_docstring_examples_run():
     from mxlite.ops import multibox
     assert doctest.testmod(multibox, extraglobs={'mx': mx}).failed == 0
+
+
+def test_large_candidate_sets_suppress_like_the_greedy_definition():
+    # over 2048 candidates of one group take the survivor-by-survivor path
+    rng = np.random.RandomState(0)
+    num = 2300
+    anchor = _boxes(rng, 1, num)
+    prob = np.stack([np.zeros(num), rng.rand(num) * 0.9 + 0.05])[None]
+    out = mx.nd.contrib.MultiBoxDetection(mx.nd.array(prob, dtype='float64'),
+                                          mx.nd.zeros((1, num * 4), dtype='float64'),
+                                          mx.nd.array(anchor, dtype='float64'),
+                                          nms_threshold=0.3, clip=False).asnumpy()[0]
+    order = np.argsort(-prob[0, 1], kind='stable')
+    boxes = anchor[0, order]
+    lo = np.maximum(boxes[:, None, :2], boxes[None, :, :2])
+    hi = np.minimum(boxes[:, None, 2:], boxes[None, :, 2:])
+    inter = np.prod(np.clip(hi - lo, 0, None), axis=-1)
+    area = np.prod(boxes[:, 2:] - boxes[:, :2], axis=-1)
+    over = inter / (area[:, None] + area[None, :] - inter) >= 0.3
+    alive = np.ones(num, bool)
+    for i in range(num):
+        if alive[i]:
+            alive[i + 1:] &= ~over[i, i + 1:]
+    np.testing.assert_array_equal(out[:, 0] == 0, alive)
+    np.testing.assert_allclose(out[:, 2:], boxes, rtol=1e-12, atol=1e-12)

@@ -400,19 +400,35 @@ class MultiBoxDetection(Operator):
 
 
 def _nms(boxes, ids, thresh, force):
-    """Greedy NMS over boxes already in score order: which survive. IoU rows against later
-    boxes are computed a block at a time; the greedy pass only combines boolean rows."""
+    """Greedy NMS over boxes already in score order: which survive. Without `force` the
+    classes never interact, so each class runs alone (fewer IoU pairs)."""
+    if force:
+        return _nms_one(boxes, thresh)
+    alive = np.ones(len(boxes), bool)
+    for c in np.unique(ids):
+        sel = np.nonzero(ids == c)[0]              # still in score order
+        alive[sel] = _nms_one(boxes[sel], thresh)
+    return alive
+
+
+def _nms_one(boxes, thresh):
+    """Greedy NMS of one group (boxes in score order): which survive. A small group gets
+    its whole IoU matrix at once and the greedy pass only combines boolean rows; a large
+    one goes survivor by survivor, one IoU row over the boxes still left per step."""
     k = len(boxes)
-    alive = np.ones(k, bool)
-    block = max(1, (1 << 22) // max(k, 1))
-    for b0 in range(0, k - 1, block):
-        b1 = min(b0 + block, k - 1)
-        over = _iou(boxes[b0:b1, None], boxes[None, b0:]) >= thresh
-        if not force:
-            over &= ids[b0:b1, None] == ids[None, b0:]
-        for i in range(b0, b1):
+    if k <= 2048:
+        over = _iou(boxes[:, None], boxes[None, :]) >= thresh
+        alive = np.ones(k, bool)
+        for i in range(k - 1):
             if alive[i]:
-                alive[i + 1:] &= ~over[i - b0, i + 1 - b0:]
+                alive[i + 1:] &= ~over[i, i + 1:]
+        return alive
+    alive = np.zeros(k, bool)
+    rest = np.arange(k)
+    while len(rest):
+        top, rest = rest[0], rest[1:]
+        alive[top] = True
+        rest = rest[_iou(boxes[top], boxes[rest]) < thresh]
     return alive
 
 
