@@ -231,3 +231,13 @@ def test_invalid_components(name, build, pattern):
     with pytest.raises(sparse.SparseFormatError, match=pattern) as info:
         build()
     assert isinstance(info.value, MXNetError) and isinstance(info.value, ValueError)
+
+
+def test_nd_cast_storage_gives_the_sparse_types():
+    dense = mx.nd.array([[0, 1], [2, 0]])
+    csr = mx.nd.cast_storage(dense, 'csr')
+    assert csr.stype == 'csr'
+    assert mx.nd.cast_storage(dense, 'row_sparse').stype == 'row_sparse'
+    back = mx.nd.cast_storage(csr, 'default')
+    assert back.stype == 'default'
+    np.testing.assert_array_equal(back.asnumpy(), dense.asnumpy())

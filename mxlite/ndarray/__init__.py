@@ -5,6 +5,7 @@ import types
 from .ndarray import (NDArray, arange, array, as_nd, concatenate, empty, from_numpy, full,
                       moveaxis, ones, onehot_encode, waitall, zeros)
 from .register import invoke
+from .sparse import cast_storage   # sparse in, sparse out (the op record alone gives dense)
 
 _internal = types.ModuleType(__name__ + '._internal', 'Every operator, internal names too.')
 sys.modules[_internal.__name__] = _internal

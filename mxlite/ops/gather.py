@@ -165,6 +165,7 @@ class Pick(Operator):
     [1.0, 4.0, 6.0]
     """
     name = 'pick'
+    aliases = ('choose_element_0index',)   # MXNet's legacy name
     params = {'axis': IntOrNone(-1), 'keepdims': Bool(False),
               'mode': Enum(('clip', 'wrap'), 'clip')}
     nograd_inputs = (1,)

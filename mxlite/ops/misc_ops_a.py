@@ -1,29 +1,14 @@
 """Assorted MXNet 1.9.1 operators: GroupNorm, cumsum, im2col/col2im, AMP casts,
 cast_storage, legacy one-hot/element ops, _square_sum, reset_arrays, multi_sum_sq,
-contrib allclose; plus the ``random_randint`` and ``choose_element_0index`` aliases.
+contrib allclose (``random_randint`` and ``choose_element_0index`` are aliases on the
+randint and pick records).
 """
 import numpy as np
 
-from . import gather as _gather, random_ops as _random_ops
-from ._util import known, normalize_axis, prod, reduce_to
+from ._util import known, normalize_axis, prod
 from .convolution import col2im as _col2im, im2col as _im2col
-from .registry import (Bool, DType, Enum, Float, Int, IntOrNone, Operator, Shape, find,
-                       register, shape_check)
-
-
-def _add_alias(canonical, alias):
-    """Register `alias` for an op defined elsewhere (MXNet lists it under both names;
-    symbol JSON keeps the canonical one)."""
-    op = find(canonical)
-    if op is not None and alias not in op.aliases:
-        op.aliases = tuple(op.aliases) + (alias,)
-        register(op)
-
-
-# modules imported above, so both records exist already
-assert _random_ops and _gather
-_add_alias('_random_randint', 'random_randint')
-_add_alias('pick', 'choose_element_0index')
+from .registry import (Bool, Enum, Float, Int, IntOrNone, Operator, Shape, register,
+                       shape_check)
 
 
 # ----------------------------------------------------------------------------- GroupNorm

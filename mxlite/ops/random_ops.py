@@ -306,6 +306,7 @@ class RandomRandint(_RandomBase):
     True
     """
     name = '_random_randint'
+    aliases = ('random_randint',)
     params = {
         'low': Int(doc='Lower bound (inclusive).'),
         'high': Int(doc='Upper bound (exclusive).'),
