@@ -134,3 +134,7 @@ def cond(pred, then_func, else_func):
 
 
 __all__ += _populate_prefixed(_sys.modules[__name__], _make_function, PREFIX)
+
+from .contrib_updates import *  # noqa: E402,F401,F403  (adamw_update, multi_lamb_update, ...)
+from . import contrib_updates as _updates  # noqa: E402
+__all__ += _updates.__all__

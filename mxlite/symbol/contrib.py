@@ -52,3 +52,32 @@ def isfinite(data):
 
 
 __all__ += _populate_prefixed(_sys.modules[__name__], _make_function, PREFIX)
+
+
+def _scale_symbol(rescale_grad):
+    from . import Symbol, full
+    return rescale_grad if isinstance(rescale_grad, Symbol) else \
+        full(shape=(1,), val=rescale_grad)
+
+
+def adamw_update(weight, grad, mean, var, rescale_grad, lr, eta, beta1=0.9, beta2=0.999,
+                 epsilon=1e-8, wd=0, clip_gradient=-1, name=None, **kwargs):
+    """An AdamW update node; a float `rescale_grad` becomes a (1,) constant input."""
+    from . import _internal
+    return _internal._adamw_update(weight, grad, mean, var, _scale_symbol(rescale_grad),
+                                   lr=lr, eta=eta, beta1=beta1, beta2=beta2,
+                                   epsilon=epsilon, wd=wd, clip_gradient=clip_gradient,
+                                   name=name, **kwargs)
+
+
+def mp_adamw_update(weight, grad, mean, var, weight32, rescale_grad, lr, eta, beta1=0.9,
+                    beta2=0.999, epsilon=1e-8, wd=0, clip_gradient=-1, name=None, **kwargs):
+    """An AdamW update node on a float32 master copy `weight32`."""
+    from . import _internal
+    return _internal._mp_adamw_update(weight, grad, mean, var, weight32,
+                                      _scale_symbol(rescale_grad), lr=lr, eta=eta,
+                                      beta1=beta1, beta2=beta2, epsilon=epsilon, wd=wd,
+                                      clip_gradient=clip_gradient, name=name, **kwargs)
+
+
+__all__ += ['adamw_update', 'mp_adamw_update']
