@@ -5,6 +5,7 @@ native iterators do; `ResizeIter` and `PrefetchingIter` wrap other iterators.
 """
 from .base import DataBatch, DataDesc, DataIter
 from .csv_iter import CSVIter
+from .image_record_iter import ImageRecordIter, ImageRecordUInt8Iter
 from .libsvm_iter import LibSVMIter
 from .mnist import MNISTIter, load_mnist_dict, read_idx
 from .native import MXDataIter
@@ -13,4 +14,4 @@ from .wrappers import PrefetchingIter, ResizeIter
 
 __all__ = ['DataDesc', 'DataBatch', 'DataIter', 'NDArrayIter', 'MXDataIter', 'CSVIter',
            'MNISTIter', 'LibSVMIter', 'ResizeIter', 'PrefetchingIter', 'load_mnist_dict',
-           'read_idx']
+           'read_idx', 'ImageRecordIter', 'ImageRecordUInt8Iter']
