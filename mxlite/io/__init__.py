@@ -1,7 +1,8 @@
 """mx.io: data iterators (MXNet 1.9.1's names and behaviour).
 
-`NDArrayIter` batches in-memory arrays; `CSVIter` and `MNISTIter` read files as MXNet's
-native iterators do; `ResizeIter` and `PrefetchingIter` wrap other iterators.
+`NDArrayIter` batches in-memory arrays; `CSVIter`, `LibSVMIter`, `MNISTIter` and
+`ImageRecordIter` (RecordIO image datasets; decoding needs Pillow or OpenCV) read files as
+MXNet's native iterators do; `ResizeIter` and `PrefetchingIter` wrap other iterators.
 """
 from .base import DataBatch, DataDesc, DataIter
 from .csv_iter import CSVIter
