@@ -525,3 +525,14 @@ def test_potrf_lower_and_upper_factor_with_gradient(lower):
     sym = mx.sym.linalg.potrf(0.5 * (x + mx.sym.transpose(x)), lower=lower)
     check_numeric_gradient(sym, {'x': spd}, numeric_eps=1e-6, rtol=1e-4, atol=1e-6,
                            dtype=np.float64)
+
+
+def test_out_decides_what_inference_leaves_open():
+    """Ops without inputs or with a free dtype: out= gives the shape, float32 the dtype
+    (as in bound graphs; NumPy's default would be float64)."""
+    b = mx.nd.zeros((2, 3))
+    mx.nd._internal._set_value(src=3.0, out=b)
+    np.testing.assert_array_equal(b.asnumpy(), np.full((2, 3), 3.0))
+    assert mx.nd._internal._zeros_without_dtype(shape=(2,)).dtype == np.float32
+    with pytest.raises(mx.base.MXNetError, match='could not infer the output shape'):
+        mx.nd._internal._set_value(src=3.0)

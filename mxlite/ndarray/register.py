@@ -1,4 +1,6 @@
 """Imperative operator calls: `mx.nd.X` functions made from the operator records."""
+import numpy as np
+
 from ..base import MXNetError
 from ..context import current_context
 from ..ops import registry
@@ -28,7 +30,7 @@ def parse_params(op, attrs):
     return p
 
 
-def _infer(op, p, in_data):
+def _infer(op, p, in_data, out=None):
     from ..base import ShapeError, TypeInferError
     by_values = getattr(op, 'infer_shape_from_values', None)
     try:
@@ -37,6 +39,16 @@ def _infer(op, p, in_data):
         else:
             _, out_shapes = op.infer_shape(p, [d.shape for d in in_data])
         _, out_types = op.infer_type(p, [d.dtype for d in in_data])
+        if out is not None:   # what inference leaves open, out= decides (_set_value)
+            targets = out if isinstance(out, (list, tuple)) else [out]
+            out_shapes, out_types = list(out_shapes), list(out_types)
+            for k, t in enumerate(targets[:len(out_shapes)]):
+                if out_shapes[k] is None:
+                    out_shapes[k] = t.shape
+                if out_types[k] is None:
+                    out_types[k] = t.dtype
+        # an output type nobody decides is float32, as in bound graphs (NumPy: float64)
+        out_types = [np.float32 if t is None else t for t in out_types]
     except ShapeError as exc:
         raise ShapeError('%s: %s (input shapes: %s)' % (
             op.name, exc, ', '.join(str(d.shape) for d in in_data))) from None
@@ -62,7 +74,7 @@ def invoke(op, inputs, attrs, out=None, ctx=None):
     elif ctx is None:
         ctx = current_context()
     in_data = [x._data for x in inputs]
-    out_shapes, out_types = _infer(op, p, in_data)
+    out_shapes, out_types = _infer(op, p, in_data, out)
     xp = ctx.xp
     outs = [xp.empty(s, dtype=t) for s, t in zip(out_shapes, out_types)]
     from .. import autograd
