@@ -339,8 +339,8 @@ def test_errors(data, tmp_path, monkeypatch):
                                          r'after resize/pad, smaller than the 11x11 crop; set '
                                          r'resize'):
         mx.io.ImageRecordIter(path_imgrec=rec, data_shape=(3, 11, 11), batch_size=2)
-    with pytest.raises(MXNetError, match=r"max_rotate_angle=10, random_h=36 are not implemented"):
-        mx.io.ImageRecordIter(path_imgrec=rec, max_rotate_angle=10, random_h=36, **kw)
+    with pytest.raises(MXNetError, match=r"max_random_contrast=0.5 are not implemented"):
+        mx.io.ImageRecordIter(path_imgrec=rec, max_random_contrast=0.5, **kw)
     mx.io.ImageRecordIter(path_imgrec=rec, max_rotate_angle=0, preprocess_threads=8,
                           rand_crop='1', **kw)          # defaults and strings are fine
     with pytest.raises(TypeError):

@@ -14,6 +14,8 @@ import numpy as np
 
 from .. import recordio
 from ..base import MXNetError
+from ..image_aug import (affine_matrix, color_jitter, hls_jitter, pca_lighting,
+                         warp_affine)
 from .native import MXDataIter
 
 __all__ = ['ImageRecordIter', 'ImageRecordUInt8Iter']
@@ -29,15 +31,10 @@ def _image():
 
 _HEAD = struct.Struct('<II')
 
-# MXNet's augmentation options mxlite does not implement yet, with their no-op defaults:
-# a script that changes one gets an error instead of silently weaker augmentation
-_UNSUPPORTED = {'max_rotate_angle': 0, 'max_aspect_ratio': 0, 'min_aspect_ratio': None,
-                'max_shear_ratio': 0, 'max_random_scale': 1, 'min_random_scale': 1,
-                'max_random_area': 1, 'min_random_area': 1, 'max_img_size': 1e10,
-                'min_img_size': 0, 'brightness': 0, 'contrast': 0, 'saturation': 0,
-                'pca_noise': 0, 'random_h': 0, 'random_s': 0, 'random_l': 0, 'rotate': -1,
-                'random_resized_crop': False, 'max_random_contrast': 0,
-                'max_random_illumination': 0}
+# options of MXNet's older iterators (ImageRecordIter_v1) that aug_default does not have,
+# with their no-op defaults: a script that changes one gets an error, not silently less
+# augmentation
+_UNSUPPORTED = {'max_random_contrast': 0, 'max_random_illumination': 0}
 # accepted for compatibility, no effect here (threads, prefetching, devices, logging)
 _IGNORED = ('verbose', 'prefetch_buffer', 'ctx', 'device_id',
             'shuffle_chunk_size', 'shuffle_chunk_seed', 'aug_seq', 'num_decode_threads')
@@ -151,12 +148,39 @@ class ImageRecordIter(MXDataIter):
     prefetch_buffer, verbose, ctx, device_id, ... :
         Accepted and ignored.
 
+    max_rotate_angle : int, default 0
+        Rotate by a random whole number of degrees in [-v, v]. `rotate` (> 0) fixes the
+        angle instead; ``rotate_list='0,90,180'`` picks one of those.
+    max_shear_ratio : float, default 0
+        Shear ``(x, y) -> (x + m y, y)`` with m uniform in [-v, v].
+    max_aspect_ratio, min_aspect_ratio : float, default 0, None
+        Stretch width/height by a ratio uniform in [min, max] (min None: [1 - v, 1 + v]).
+    max_random_scale, min_random_scale : float, default 1
+        Scale both sides by s uniform in [min, max]; the output is ``s * (w, h)``.
+    max_img_size, min_img_size : float, default 1e10, 0
+        Clamp the warped width and height.
+    fill_value : int, default 255
+        Background of the warp and of `pad`.
+    random_resized_crop : bool, default False
+        Instead of the scale/aspect warp, crop a box of area fraction in
+        [min_random_area, max_random_area] and aspect ratio in the aspect range (10 tries,
+        else the centre crop), resized to data_shape. Excludes rand_crop, the random
+        scale and the crop sizes.
+    brightness, contrast, saturation : float, default 0
+        Jitter factors ``1 + uniform(-v, v)``, applied in random order.
+    random_h, random_s, random_l : int, default 0
+        Add ``int(v * (2 u - 1))`` (u = (u1 + 4 u2) / 5) to OpenCV's 8-bit H (0-180), S, L.
+    pca_noise : float, default 0
+        AlexNet lighting noise with standard deviation v (ImageNet's eigenvectors).
+
     Notes
     -----
-    MXNet's rotation/shear/scale, colour (brightness, contrast, saturation, HSL, PCA)
-    and random-resized-crop options are not implemented: setting one raises
-    `MXNetError` (use `mx.image.ImageIter` with an aug_list for those). The random
-    order and crops are mxlite's own draws, not MXNet's (reproducible by `seed`).
+    Per image, as MXNet's default augmenter: resize, affine warp, pad, crop (random
+    resized, square-size range, random or centre), colour jitter, HSL jitter, PCA noise;
+    each step rounds to uint8 as MXNet's OpenCV code does (kernels in
+    `mxlite.image_aug`). Warps with cubic/Lanczos interp are sampled bilinearly. The
+    random order and draws are mxlite's own, not MXNet's (reproducible by `seed_aug`).
+    ``max_random_contrast``/``max_random_illumination`` (older iterators) raise.
 
     Examples
     --------
@@ -181,10 +205,16 @@ class ImageRecordIter(MXDataIter):
                  rand_mirror=False, mirror=False, inter_method=1, mean_img='', mean_r=0.0,
                  mean_g=0.0, mean_b=0.0, mean_a=0.0, std_r=1.0, std_g=1.0, std_b=1.0,
                  std_a=1.0, scale=1.0, seed_aug=None, dtype=None, data_name='data',
-                 label_name='softmax_label', preprocess_threads=4, **kwargs):
+                 label_name='softmax_label', preprocess_threads=4, max_rotate_angle=0,
+                 rotate=-1, max_shear_ratio=0.0, max_aspect_ratio=0.0, min_aspect_ratio=None,
+                 max_random_scale=1.0, min_random_scale=1.0, max_img_size=1e10,
+                 min_img_size=0.0, random_resized_crop=False, max_random_area=1.0,
+                 min_random_area=1.0, brightness=0.0, contrast=0.0, saturation=0.0,
+                 pca_noise=0.0, random_h=0, random_s=0, random_l=0, **kwargs):
         name = type(self).__name__
         self._pool = None
         self._threads = max(1, int(preprocess_threads))
+        rotate_list = kwargs.pop('rotate_list', '')
         self._check_unsupported(kwargs)
         if not path_imgrec:
             raise ValueError('%s: path_imgrec (the .rec file) is required' % name)
@@ -228,6 +258,15 @@ class ImageRecordIter(MXDataIter):
         self._std = np.array([std_r, std_g, std_b, std_a][:c] if c > 1 else [std_r],
                              np.float32).reshape(c, 1, 1)
         self._scale = np.float32(scale)
+        self._setup_aug(dict(
+            max_rotate_angle=max_rotate_angle, rotate=rotate, rotate_list=rotate_list,
+            max_shear_ratio=max_shear_ratio, max_aspect_ratio=max_aspect_ratio,
+            min_aspect_ratio=min_aspect_ratio, max_random_scale=max_random_scale,
+            min_random_scale=min_random_scale, max_img_size=max_img_size,
+            min_img_size=min_img_size, random_resized_crop=random_resized_crop,
+            max_random_area=max_random_area, min_random_area=min_random_area,
+            brightness=brightness, contrast=contrast, saturation=saturation,
+            pca_noise=pca_noise, random_h=random_h, random_s=random_s, random_l=random_l))
         self._shuffle, self._round = _bool(shuffle), _bool(round_batch)
         self._shuffle_rng = np.random.default_rng([int(seed), 0])
         self._aug_rng = np.random.default_rng([int(seed if seed_aug is None else seed_aug), 1])
@@ -263,6 +302,55 @@ class ImageRecordIter(MXDataIter):
                              'leave them at their defaults, or use mx.image.ImageIter with an '
                              'aug_list for such augmentation' % (type(self).__name__,
                                                                  ', '.join(bad)))
+
+    def _setup_aug(self, opt):
+        """Parses and checks the options of the warp, resized crop and colour steps."""
+        name = type(self).__name__
+        f = {k: (None if v is None or v == 'None' else float(v)) for k, v in opt.items()
+             if k not in ('rotate_list', 'random_resized_crop')}
+        self._max_rot, self._rotate = int(f['max_rotate_angle']), int(f['rotate'])
+        self._rot_list = [int(v) for v in str(opt['rotate_list']).strip('()[] ').split(',')
+                          if v.strip()]
+        self._shear = f['max_shear_ratio']
+        if f['min_aspect_ratio'] is None:       # MXNet: 1 -/+ max_aspect_ratio
+            self._aspect = (1 - f['max_aspect_ratio'], 1 + f['max_aspect_ratio'])
+        else:
+            self._aspect = (f['min_aspect_ratio'], f['max_aspect_ratio'])
+        self._scale_range = (f['min_random_scale'], f['max_random_scale'])
+        self._img_size = (f['min_img_size'], f['max_img_size'])
+        self._rrc = _bool(opt['random_resized_crop'])
+        self._area = (f['min_random_area'], f['max_random_area'])
+        self._jitter = (f['brightness'], f['contrast'], f['saturation'])
+        self._pca = f['pca_noise']
+        self._hsl = (int(f['random_h']), int(f['random_s']), int(f['random_l']))
+        turns = self._max_rot > 0 or self._shear > 0 or self._rotate > 0 or self._rot_list
+        self._warp_on = bool(turns) if self._rrc else bool(
+            turns or self._scale_range != (1, 1) or self._aspect != (1, 1)
+            or self._img_size != (0, 1e10))
+        self._rrc_on = self._rrc and (self._area != (1, 1) or self._aspect != (1, 1))
+        if self._rrc and (self._scale_range != (1, 1) or self._crop_range != (-1, -1)
+                          or self._rand_crop):
+            raise MXNetError('%s: random_resized_crop=True conflicts with min_random_scale, '
+                             'max_random_scale, min_crop_size, max_crop_size and rand_crop; got '
+                             'random scale %s, crop sizes %s, rand_crop=%s'
+                             % (name, self._scale_range, self._crop_range, self._rand_crop))
+        if self._rrc_on and not (self._aspect[0] > 0 and self._aspect[0] <= self._aspect[1]
+                                 and self._area[0] <= self._area[1]):
+            raise MXNetError('%s: random_resized_crop needs 0 < min_aspect_ratio <= '
+                             'max_aspect_ratio and min_random_area <= max_random_area; got '
+                             'aspect ratio range %s and area range %s'
+                             % (name, self._aspect, self._area))
+        if self._scale_range[0] > self._scale_range[1]:
+            raise MXNetError('%s: min_random_scale (%g) must not exceed max_random_scale (%g)'
+                             % ((name,) + self._scale_range))
+        if min(self._jitter + (self._pca, self._shear) + self._hsl) < 0:
+            raise MXNetError('%s: brightness, contrast, saturation, pca_noise, max_shear_ratio '
+                             'and random_h/s/l must be >= 0' % name)
+        self._colour_on = max(self._jitter + (self._pca,)) > 0 or any(self._hsl)
+        if self._shape[0] == 1 and (self._jitter[2] > 0 or self._pca > 0 or any(self._hsl)):
+            raise MXNetError('%s: saturation, pca_noise and random_h/s/l need colour images, '
+                             'but data_shape %s has 1 channel' % (name, self._shape))
+        self._extra = self._warp_on or self._rrc_on or self._colour_on
 
     def _read_imglist(self, path):
         labels = {}
@@ -374,7 +462,9 @@ class ImageRecordIter(MXDataIter):
         return _image()._get_interp_method(self._inter, sizes)
 
     def _augment(self, img, offset, draws):
-        u_size, u_y, u_x, u_interp = draws
+        u_size, u_y, u_x, u_interp = draws[:4]
+        # the warp, resized crop and colour steps draw from their own per-image stream
+        rng = np.random.default_rng(int(draws[4])) if self._extra else None
         rows, cols = img.shape[:2]
         if self._resize_to > 0:
             if rows > cols:
@@ -382,9 +472,76 @@ class ImageRecordIter(MXDataIter):
             else:
                 nh, nw = self._resize_to, self._resize_to * cols // rows
             img = _image()._resize(img, nw, nh, self._interp((rows, cols, nh, nw), u_interp))
+        if self._warp_on:
+            img = self._warp(img, rng, offset)
         if self._pad > 0:
             p = self._pad
             img = np.pad(img, ((p, p), (p, p), (0, 0)), constant_values=self._fill)
+        cropped = self._resized_crop(img, rng) if self._rrc_on else None
+        img = self._crop(img, offset, u_size, u_y, u_x, u_interp) if cropped is None else cropped
+        return self._colour(img, rng) if self._colour_on else img
+
+    def _warp(self, img, rng, offset):
+        """MXNet's random affine warp: rotation, shear, aspect ratio and scale."""
+        shear = (rng.random() * 2 - 1) * self._shear
+        angle = int(rng.integers(-self._max_rot, self._max_rot + 1))
+        if self._rotate > 0:
+            angle = self._rotate
+        if self._rot_list:
+            angle = self._rot_list[int(rng.integers(len(self._rot_list)))]
+        scale = ratio = 1.0
+        if not self._rrc:
+            lo, hi = self._scale_range
+            scale = rng.random() * (hi - lo) + lo
+            lo, hi = self._aspect
+            ratio = rng.random() * (hi - lo) + lo
+        rows, cols = img.shape[:2]
+        lo, hi = self._img_size
+        new_w, new_h = max(lo, min(hi, scale * cols)), max(lo, min(hi, scale * rows))
+        if int(new_w) < 1 or int(new_h) < 1:
+            raise MXNetError('%s: %s warps to %gx%g (HxW) with random scale %g; raise '
+                             'min_random_scale or min_img_size' % (
+                                 type(self).__name__, self._where(offset), new_h, new_w, scale))
+        m = affine_matrix(angle, shear, scale, ratio, cols, rows, new_w, new_h)
+        interp = self._interp((rows, cols, int(new_h), int(new_w)), rng.random())
+        return warp_affine(img, m, int(new_w), int(new_h), interp, self._fill)
+
+    def _resized_crop(self, img, rng):
+        """A box of random area fraction and aspect ratio (10 tries), resized to data_shape;
+        None when no try fits (the centre crop follows, as in MXNet)."""
+        rows, cols = img.shape[:2]
+        _, h, w = self._shape
+        for _ in range(10):
+            target = rows * cols * rng.uniform(*self._area)
+            ratio = rng.uniform(*self._aspect)
+            ch = int(np.floor(np.sqrt(target / ratio) + 0.5))
+            cw = int(np.floor(np.sqrt(target * ratio) + 0.5))
+            if rng.random() > 0.5:
+                ch, cw = cw, ch
+            if 0 < ch <= rows and 0 < cw <= cols:
+                y = int(rng.integers(0, rows - ch + 1))
+                x = int(rng.integers(0, cols - cw + 1))
+                interp = self._interp((ch, cw, h, w), rng.random())
+                return _image()._resize(img[y:y + ch, x:x + cw], w, h, interp)
+        return None
+
+    def _colour(self, img, rng):
+        """Colour jitter (random order), HSL jitter, PCA noise: MXNet's order, on uint8."""
+        b, c, s = self._jitter
+        if b > 0 or c > 0 or s > 0:
+            alphas = 1 + rng.uniform(-b, b), 1 + rng.uniform(-c, c), 1 + rng.uniform(-s, s)
+            img = color_jitter(img, *alphas, order=rng.permutation(3))
+        if any(self._hsl):
+            # MXNet's (u1 + 4 u2) / 5: a triangular-ish draw that makes extremes rarer;
+            # int() truncates towards zero as C++ does
+            u = (rng.random(3) + 4 * rng.random(3)) / 5
+            dh, ds, dl = (int(u[i] * v * 2 - v) for i, v in enumerate(self._hsl))
+            img = hls_jitter(img, dh, dl, ds)
+        if self._pca > 0:
+            img = pca_lighting(img, rng.normal(0, self._pca, 3))
+        return img
+
+    def _crop(self, img, offset, u_size, u_y, u_x, u_interp):
         rows, cols = img.shape[:2]
         _, h, w = self._shape
         lo, hi = self._crop_range
@@ -412,6 +569,9 @@ class ImageRecordIter(MXDataIter):
         """
         records = [self._read(offset) for offset in offsets]
         draws = self._aug_rng.random((len(offsets), 4))
+        if self._extra:         # one seed per image: threads then cannot change results
+            seeds = self._aug_rng.integers(0, 2 ** 52, len(offsets)).astype(np.float64)
+            draws = np.concatenate([draws, seeds[:, None]], axis=1)
         jobs = [(offset, rec[1], d) for offset, rec, d in zip(offsets, records, draws)]
         if self._threads > 1 and len(jobs) > 1:
             if self._pool is None:
