@@ -386,3 +386,83 @@ def test_docstring_examples(tmp_path, monkeypatch):
     assert runner.failures == 0 and runner.tries >= 5
     assert {'ImageRecordIter', 'ImageRecordUInt8Iter'} <= set(mx.io.__all__)
     assert os.path.basename(image_record_iter.__file__) == 'image_record_iter.py'
+
+
+# ---------------------------------------------------------------- default augmenter options
+AUG_LEVEL3 = dict(max_rotate_angle=10, max_shear_ratio=0.1, max_aspect_ratio=0.25,
+                  min_random_scale=0.9, max_random_scale=1.1, random_h=36, random_s=50,
+                  random_l=50, brightness=0.4, contrast=0.4, saturation=0.4, pca_noise=0.1,
+                  fill_value=127, rand_crop=True, rand_mirror=True)
+
+
+def test_default_augmenter_options_run_and_are_seeded(data):
+    imgs, rec, _ = data
+
+    def run(**kw):
+        it = mx.io.ImageRecordIter(path_imgrec=rec, data_shape=(3, 8, 8), batch_size=N,
+                                   seed=1, **dict(AUG_LEVEL3, **kw))
+        return it.next().data[0].asnumpy()
+
+    a = run()
+    assert a.shape == (N, 3, 8, 8) and a.min() >= 0 and a.max() <= 255
+    np.testing.assert_array_equal(a, run(preprocess_threads=1))
+    assert not np.array_equal(a, run(seed_aug=2))
+    # mean/std still apply after the colour steps
+    b = run(mean_r=100, mean_g=100, mean_b=100, std_r=2, std_g=2, std_b=2)
+    np.testing.assert_allclose(b, (a - 100) / 2)
+
+
+def test_fixed_rotation_and_identity_options(tmp_path):
+    img = pattern(6, 6, seed=9)
+    rec = write_rec(str(tmp_path / 'r.rec'), [img], [0.0])
+    kw = dict(path_imgrec=rec, data_shape=(3, 6, 6), batch_size=1)
+    plain = mx.io.ImageRecordIter(**kw).next().data[0].asnumpy()[0]
+    np.testing.assert_array_equal(plain, img.transpose(2, 0, 1))
+    # no-op values of every option give the image back
+    same = mx.io.ImageRecordIter(min_aspect_ratio=None, max_img_size=1e10, brightness=0,
+                                 random_h=0, pca_noise=0, random_resized_crop=False,
+                                 **kw).next().data[0].asnumpy()[0]
+    np.testing.assert_array_equal(same, plain)
+    # rotate=90: out[y, x] = img[x, 6 - y], row 0 from outside (fill_value)
+    rot = mx.io.ImageRecordIter(rotate=90, fill_value=5, **kw).next().data[0].asnumpy()[0]
+    np.testing.assert_array_equal(rot[:, 0], 5)
+    np.testing.assert_array_equal(rot[:, 1:], img[:, ::-1][:, :5].transpose(2, 1, 0))
+    rot = mx.io.ImageRecordIter(rotate_list='90', fill_value=5, **kw).next().data[0].asnumpy()
+    np.testing.assert_array_equal(rot[0, :, 0], 5)
+
+
+def test_random_scale_changes_the_warped_size(tmp_path):
+    img = np.full((10, 10, 3), 200, np.uint8)
+    rec = write_rec(str(tmp_path / 's.rec'), [img], [0.0])
+    # scale 0.5 -> a 5x5 image; the 5x5 crop sees no background
+    got = mx.io.ImageRecordIter(path_imgrec=rec, data_shape=(3, 5, 5), batch_size=1,
+                                min_random_scale=0.5, max_random_scale=0.5,
+                                fill_value=0).next().data[0].asnumpy()
+    np.testing.assert_array_equal(got, 200)
+    # scale 2 keeps a flat image flat in the middle; min_img_size enlarges the canvas
+    got = mx.io.ImageRecordIter(path_imgrec=rec, data_shape=(3, 14, 14), batch_size=1,
+                                min_img_size=14, fill_value=0).next().data[0].asnumpy()[0]
+    assert (got[:, 7, 7] == 200).all() and (got[:, 0, 0] == 0).all()
+
+
+def test_random_resized_crop_and_colour_ranges(data):
+    imgs, rec, _ = data
+    it = mx.io.ImageRecordIter(path_imgrec=rec, data_shape=(3, 5, 5), batch_size=N,
+                               random_resized_crop=True, min_random_area=0.3, max_random_area=1,
+                               max_aspect_ratio=4 / 3, min_aspect_ratio=3 / 4, inter_method=1)
+    out = it.next().data[0].asnumpy()
+    assert out.shape == (N, 3, 5, 5) and out.min() >= 0 and out.max() <= 255
+    # brightness only: each image is the centre crop times one factor in [0.5, 1.5]
+    it = mx.io.ImageRecordIter(path_imgrec=rec, data_shape=(3, 6, 6), batch_size=N,
+                               brightness=0.5)
+    out = it.next().data[0].asnumpy()
+    for i in range(N):
+        ref = centre(imgs[i], 6, 6).transpose(2, 0, 1).astype(float)
+        keep = (ref > 4) & (out[i] < 255)
+        ratio = out[i][keep] / ref[keep]
+        assert 0.45 <= ratio.min() and ratio.max() <= 1.55 and np.ptp(ratio) < 0.2
+    with pytest.raises(MXNetError, match='random_resized_crop=True conflicts with'):
+        mx.io.ImageRecordIter(path_imgrec=rec, data_shape=(3, 5, 5), batch_size=1,
+                              random_resized_crop=True, rand_crop=True)
+    with pytest.raises(MXNetError, match='need colour images'):
+        mx.io.ImageRecordIter(path_imgrec=rec, data_shape=(1, 5, 5), batch_size=1, random_h=5)
