@@ -292,3 +292,161 @@ def test_errors(kwargs, shapes, match):
 def test_bad_param():
     with pytest.raises(MXNetError, match='num_filter'):
         mx.sym.contrib.DeformableConvolution(kernel=(3, 3))
+
+
+# ============================================================================= DeformablePSROIPooling
+def _c_round(v):
+    return math.floor(v + 0.5) if v >= 0 else -math.floor(-v + 0.5)
+
+
+def psroi_sample_ref(img, h, w):
+    height, width = img.shape
+    h, w = min(max(h, 0), height - 1), min(max(w, 0), width - 1)
+    h0, w0, h1, w1 = math.floor(h), math.floor(w), math.ceil(h), math.ceil(w)
+    lh, lw = h - h0, w - w0
+    return ((1 - lh) * (1 - lw) * img[h0, w0] + (1 - lh) * lw * img[h0, w1]
+            + lh * (1 - lw) * img[h1, w0] + lh * lw * img[h1, w1])
+
+
+def dpsroi_ref(data, rois, trans, p):
+    n, _, height, width = data.shape
+    k, group, dim, s = p['pooled_size'], p['group_size'], p['output_dim'], \
+        p.get('sample_per_part', 1)
+    part = p.get('part_size', 0) or k
+    classes = 1 if trans is None else trans.shape[1] // 2
+    out = np.zeros((len(rois), dim, k, k))
+    for r, roi in enumerate(rois):
+        b = int(roi[0])
+        x0 = _c_round(roi[1]) * p['spatial_scale'] - 0.5
+        y0 = _c_round(roi[2]) * p['spatial_scale'] - 0.5
+        x1 = (_c_round(roi[3]) + 1) * p['spatial_scale'] - 0.5
+        y1 = (_c_round(roi[4]) + 1) * p['spatial_scale'] - 0.5
+        rw, rh = max(x1 - x0, 0.1), max(y1 - y0, 0.1)
+        bw, bh = rw / k, rh / k
+        for c, i, j in itertools.product(range(dim), range(k), range(k)):
+            cls = c // (dim // classes)
+            pi, pj = math.floor(i / k * part), math.floor(j / k * part)
+            tx = ty = 0.0
+            if trans is not None:
+                tx = trans[r, 2 * cls, pi, pj] * p.get('trans_std', 0.0)
+                ty = trans[r, 2 * cls + 1, pi, pj] * p.get('trans_std', 0.0)
+            gi, gj = min(i * group // k, group - 1), min(j * group // k, group - 1)
+            ch = (c * group + gi) * group + gj
+            vals = []
+            for a, e in itertools.product(range(s), range(s)):
+                h = i * bh + y0 + ty * rh + a * bh / s
+                w = j * bw + x0 + tx * rw + e * bw / s
+                if -0.5 <= w <= width - 0.5 and -0.5 <= h <= height - 0.5:
+                    vals.append(psroi_sample_ref(data[b, ch], h, w))
+            out[r, c, i, j] = np.mean(vals) if vals else 0.0
+    return out
+
+
+PS_ROIS = np.array([[0, 1, 1, 6, 5], [1, 0.3, 2.6, 7.4, 6.5], [0, -3, -2, 4, 9], [1, 5, 5, 5, 5]])
+PS_INNER = np.array([[0, 2, 2, 6, 5], [1, 1.3, 1.6, 7.4, 6.5], [0, 3, 2, 5, 6]])
+PSCase = namedtuple('PSCase', 'id params classes data_hw rois')
+PS_CASES = [
+    PSCase('basic', dict(spatial_scale=1.0, output_dim=2, group_size=2, pooled_size=2,
+                         trans_std=0.1), 1, (8, 9), PS_ROIS),
+    PSCase('parts_samples', dict(spatial_scale=0.5, output_dim=2, group_size=3, pooled_size=3,
+                                 part_size=2, sample_per_part=2, trans_std=0.3), 2, (8, 9),
+           PS_ROIS * [1, 2, 2, 2, 2]),
+    PSCase('classes', dict(spatial_scale=0.8, output_dim=4, group_size=1, pooled_size=3,
+                           sample_per_part=3, trans_std=0.2), 2, (7, 8), PS_ROIS),
+    PSCase('no_trans', dict(spatial_scale=1.0, output_dim=2, group_size=2, pooled_size=2,
+                            sample_per_part=2, no_trans=True), 1, (8, 9), PS_ROIS),
+]
+PS_IDS = [c.id for c in PS_CASES]
+
+
+def ps_inputs(case, rois, seed=0, scale=1.0):
+    rng = np.random.RandomState(seed)
+    p = case.params
+    data = rng.randn(2, p['output_dim'] * p['group_size'] ** 2, *case.data_hw)
+    part = p.get('part_size', 0) or p['pooled_size']
+    trans = None if p.get('no_trans') else rng.randn(len(rois), 2 * case.classes, part,
+                                                     part) * scale
+    return data, trans
+
+
+def ps_build(case):
+    names = ['data', 'rois'] + ([] if case.params.get('no_trans') else ['trans'])
+    with mx.name.NameManager():
+        sym = mx.sym.contrib.DeformablePSROIPooling(*[mx.sym.var(v) for v in names],
+                                                    name='op', **case.params)
+    return sym, names
+
+
+@pytest.mark.parametrize('dtype', DTYPES)
+@pytest.mark.parametrize('case', PS_CASES, ids=PS_IDS)
+def test_dpsroi_forward(case, dtype):
+    data, trans = ps_inputs(case, case.rois)
+    sym, names = ps_build(case)
+    vals = {'data': data, 'rois': case.rois, 'trans': trans}
+    args = {k: mx.nd.array(vals[k], dtype=dtype) for k in names}
+    got = sym.bind(mx.cpu(), args=args, grad_req='null').forward()[0].asnumpy()
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    assert got.dtype == dtype and len(sym.list_outputs()) == 1
+    assert_almost_equal(got, dpsroi_ref(data, case.rois, trans, case.params), rtol=tol,
+                        atol=tol)
+    nd = mx.nd.contrib.DeformablePSROIPooling(*[args[k] for k in names], **case.params)
+    assert_almost_equal(nd.asnumpy(), got, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize('case', PS_CASES, ids=PS_IDS)
+def test_dpsroi_gradient(case):
+    """Data and trans gradients vs finite differences (ROIs and shifts kept inside the map,
+    where the clamping has no kink)."""
+    data, trans = ps_inputs(case, PS_INNER, seed=2, scale=0.3)
+    sym, names = ps_build(case)
+    vals = {'data': data, 'rois': PS_INNER, 'trans': trans}
+    check_numeric_gradient(sym, {k: vals[k] for k in names}, numeric_eps=1e-6, rtol=1e-5,
+                           atol=1e-8, grad_nodes=[n for n in names if n != 'rois'],
+                           dtype=np.float64)
+
+
+@pytest.mark.parametrize('case', PS_CASES, ids=PS_IDS)
+def test_dpsroi_shapes_and_json(case):
+    sym, names = ps_build(case)
+    p = case.params
+    part = p.get('part_size', 0) or p['pooled_size']
+    shapes = {'data': (2, p['output_dim'] * p['group_size'] ** 2) + case.data_hw,
+              'rois': (4, 5), 'trans': (4, 2 * case.classes, part, part)}
+    arg, out, _ = sym.infer_shape(**{k: shapes[k] for k in names})
+    assert arg == [shapes[k] for k in names]
+    assert out == [(4, p['output_dim'], p['pooled_size'], p['pooled_size'])]
+    _, out, _ = sym.infer_shape_partial(data=shapes['data'])
+    assert out[0] in (None, ())
+    assert_json_round_trip(sym)
+
+
+def test_dpsroi_matches_mxnet_pinned():
+    d = mx.nd.array(np.linspace(0, 1, 8 * 5 * 6).reshape(1, 8, 5, 6))
+    r = mx.nd.array([[0, 0.5, 1, 4.6, 3.7], [0, 2, 2, 5, 5]])
+    t = mx.nd.array(np.sin(np.arange(16)).reshape(2, 2, 2, 2))
+    got = mx.nd.contrib.DeformablePSROIPooling(d, r, t, spatial_scale=0.9, output_dim=2,
+                                               group_size=2, pooled_size=2, sample_per_part=2,
+                                               trans_std=0.2)
+    want = [[[[0.0135055, 0.1497847], [0.319974, 0.4689443]],
+             [[0.5155975, 0.6518768], [0.8220661, 0.9710363]]],
+            [[[0.044537, 0.1931458], [0.3524591, 0.4834085]],
+             [[0.5466291, 0.6952379], [0.8545511, 0.9855005]]]]  # MXNet 1.9.1
+    assert_almost_equal(got.asnumpy(), np.array(want), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize('kwargs, shapes, match', [
+    (dict(output_dim=2, group_size=2, pooled_size=2), dict(data=(1, 7, 5, 5), rois=(1, 5),
+                                                           trans=(1, 2, 2, 2)), '8 channels'),
+    (dict(output_dim=2, group_size=2, pooled_size=2), dict(data=(1, 8, 5, 5), rois=(1, 4),
+                                                           trans=(1, 2, 2, 2)), "'rois'"),
+    (dict(output_dim=2, group_size=2, pooled_size=2), dict(data=(1, 8, 5, 5), rois=(1, 5),
+                                                           trans=(1, 2, 3, 3)), "'trans'"),
+    (dict(output_dim=3, group_size=1, pooled_size=2), dict(data=(1, 3, 5, 5), rois=(1, 5),
+                                                           trans=(1, 4, 2, 2)), 'divisible'),
+    (dict(output_dim=2, group_size=2, pooled_size=0), dict(data=(1, 8, 5, 5)),
+     'pooled_size must be positive'),
+])
+def test_dpsroi_errors(kwargs, shapes, match):
+    sym = mx.sym.contrib.DeformablePSROIPooling(spatial_scale=1.0, name='ps', **kwargs)
+    with pytest.raises(MXNetError, match=match):
+        sym.infer_shape_partial(**{'ps_' + k: v for k, v in shapes.items()})

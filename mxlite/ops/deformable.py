@@ -340,3 +340,186 @@ class ModulatedDeformableConvolution(_DeformableConvBase):
     params = _dcn_params(True)
     modulated = True
     style = 'mdcn'
+
+
+# ----------------------------------------------------------------------------- PS-ROI pooling
+def _c_round(v):
+    """C's round(): halves away from zero."""
+    return np.sign(v) * np.floor(np.abs(v) + v.dtype.type(0.5))
+
+
+@register
+class DeformablePSROIPooling(Operator):
+    """Deformable position-sensitive ROI pooling (Deformable R-FCN) (contrib).
+
+    ``data`` is (N, output_dim * group_size**2, H, W); ``rois`` (R, 5) rows are
+    ``[batch_index, x1, y1, x2, y2]`` in image coordinates and ``trans`` (R, 2 *
+    num_classes, part_size, part_size) moves each bin (absent when ``no_trans``). A ROI
+    spans ``round(x1) * spatial_scale - 0.5`` to ``(round(x2) + 1) * spatial_scale - 0.5``
+    (at least 0.1; rows alike) and is cut into ``pooled_size`` x ``pooled_size`` bins.
+    Bin ``(i, j)`` of output channel ``c`` is shifted by ``trans_std * trans[r, 2 * cls +
+    {0: x, 1: y}, pi, pj] * roi_{width, height}`` with ``cls = c // (output_dim //
+    num_classes)``, ``pi = floor(i / pooled_size * part_size)`` (``pj`` alike), and
+    averages ``sample_per_part**2`` bilinear samples of input channel ``(c * group_size +
+    gi) * group_size + gj`` (``gi = floor(i * group_size / pooled_size)``); samples more
+    than half a pixel outside the map are skipped, the others are clamped into it, and a
+    bin with no sample is 0. ``part_size=0`` means ``pooled_size``. Output (R,
+    output_dim, pooled_size, pooled_size); gradients go to ``data`` and ``trans``.
+
+    Examples
+    --------
+    >>> x = mx.nd.arange(16).reshape((1, 1, 4, 4))
+    >>> rois = mx.nd.array([[0, 0, 0, 3, 3]])
+    >>> mx.nd.contrib.DeformablePSROIPooling(x, rois, spatial_scale=1.0, output_dim=1,
+    ...     group_size=1, pooled_size=2, sample_per_part=2, no_trans=True).asnumpy()
+    array([[[[ 1.25,  3.  ],
+             [ 8.25, 10.  ]]]], dtype=float32)
+    """
+    name = '_contrib_DeformablePSROIPooling'
+    params = {
+        'spatial_scale': Float(doc='Feature-map size / image size.'),
+        'output_dim': Int(doc='Output channels.'),
+        'group_size': Int(doc='Position groups per side.'),
+        'pooled_size': Int(doc='Bins per side of each ROI.'),
+        'part_size': Int(0, doc='Cells per side of trans; 0: pooled_size.'),
+        'sample_per_part': Int(1, doc='Samples per side of each bin.'),
+        'trans_std': Float(0.0, doc='Scale of trans.'),
+        'no_trans': Bool(False, doc='Pool without trans (the input is then absent).'),
+    }
+    nograd_inputs = (1,)
+    backward_uses_outputs = False
+
+    def list_arguments(self, p):
+        return ['data', 'rois'] if p.no_trans else ['data', 'rois', 'trans']
+
+    def list_outputs(self, p):
+        return ['output', 'top_count']
+
+    def num_visible_outputs(self, p):
+        return 1
+
+    @staticmethod
+    def _check(p):
+        for name in ('output_dim', 'group_size', 'pooled_size', 'sample_per_part'):
+            shape_check(getattr(p, name) > 0, '%s must be positive, got %d', name,
+                        getattr(p, name))
+        shape_check(p.part_size >= 0, 'part_size must be >= 0, got %d', p.part_size)
+        return p.part_size or p.pooled_size
+
+    def infer_shape(self, p, in_shapes):
+        part = self._check(p)
+        shapes = [None if s is None else tuple(s) for s in in_shapes]
+        data, rois = shapes[0], shapes[1]
+        if _known(data):
+            need = p.output_dim * p.group_size ** 2
+            shape_check(len(data) == 4 and data[1] == need, "input 'data' has shape %s: "
+                        "DeformablePSROIPooling needs 4-D maps with output_dim * "
+                        "group_size**2 = %d channels", data, need)
+        if _known(rois):
+            shape_check(len(rois) == 2 and rois[1] == 5, "input 'rois' has shape %s; expected "
+                        "(num_rois, 5) rows of [batch_index, x1, y1, x2, y2]", rois)
+        if not p.no_trans and _known(shapes[2]):
+            tr = shapes[2]
+            ok = (len(tr) == 4 and tr[1] > 0 and tr[1] % 2 == 0 and tr[2:] == (part, part)
+                  and p.output_dim % (tr[1] // 2) == 0
+                  and (not _known(rois) or tr[0] == rois[0]))
+            shape_check(ok, "input 'trans' has shape %s; expected (num_rois, 2 * "
+                        "num_classes, %d, %d) with output_dim=%d divisible by num_classes",
+                        tr, part, part, p.output_dim)
+        if not (_known(data) and _known(rois)):
+            return shapes, [None, None]
+        k = p.pooled_size
+        out = (rois[0], p.output_dim, k, k)
+        return shapes, [out, out]
+
+    def _samples(self, p, x, rois, trans):
+        """Corners (4, R, D, k, k, S, S) of every sample, sample validity, count per bin,
+        and what the trans gradient needs (class/part indices and ROI sizes)."""
+        part = self._check(p)
+        n, c, height, width = x.shape
+        k, s, group, dim = p.pooled_size, p.sample_per_part, p.group_size, p.output_dim
+        ct = _work_dtype(x.dtype)
+        box = _c_round(rois[:, 1:5].astype(ct))
+        scale, half = ct.type(p.spatial_scale), ct.type(0.5)
+        x0, y0 = box[:, 0] * scale - half, box[:, 1] * scale - half
+        x1, y1 = (box[:, 2] + 1) * scale - half, (box[:, 3] + 1) * scale - half
+        roi_w = np.maximum(x1 - x0, ct.type(0.1))
+        roi_h = np.maximum(y1 - y0, ct.type(0.1))
+        bin_w, bin_h = roi_w / ct.type(k), roi_h / ct.type(k)
+        idx = np.arange(k)
+        cell = np.floor(idx.astype(ct) / ct.type(k) * ct.type(part)).astype(np.int64)
+        classes = 1 if p.no_trans else trans.shape[1] // 2
+        cls = np.arange(dim) // (dim // classes)                              # (D,)
+        r = len(rois)
+        if p.no_trans:
+            tx = ty = np.zeros((r, dim, k, k), ct)
+        else:
+            tr = trans.astype(ct, copy=False)
+            sel = (np.arange(r)[:, None, None, None], 2 * cls[None, :, None, None],
+                   cell[None, None, :, None], cell[None, None, None, :])
+            tx = tr[sel] * ct.type(p.trans_std)
+            ty = tr[sel[:1] + (sel[1] + 1,) + sel[2:]] * ct.type(p.trans_std)
+        fr = np.arange(s, dtype=ct)
+        ex = (slice(None), None, None, None, None, None)
+        wstart = (idx.astype(ct)[None, None, None, :] * bin_w[:, None, None, None]
+                  + x0[:, None, None, None] + tx * roi_w[:, None, None, None])
+        hstart = (idx.astype(ct)[None, None, :, None] * bin_h[:, None, None, None]
+                  + y0[:, None, None, None] + ty * roi_h[:, None, None, None])
+        ws = wstart[..., None, None] + fr[None, :] * (bin_w / ct.type(s))[ex]
+        hs = hstart[..., None, None] + fr[:, None] * (bin_h / ct.type(s))[ex]
+        ws, hs = np.broadcast_arrays(ws, hs)
+        valid = ((ws >= -half) & (ws <= ct.type(width) - half)
+                 & (hs >= -half) & (hs <= ct.type(height) - half))
+        batch, ok = _batch_index(rois, n)
+        valid &= ok[ex]
+        corners = bilinear(np.clip(hs, 0, height - 1), np.clip(ws, 0, width - 1), height,
+                           width, 'clamped')
+        for a in corners[1:]:
+            a[:, ~valid] = 0
+        g = np.clip(idx * group // k, 0, group - 1)
+        chan = (np.arange(dim)[:, None, None] * group + g[:, None]) * group + g[None, :]
+        plane = (np.where(ok, batch, 0)[:, None, None, None] * c + chan[None]) * \
+            (height * width)                                                  # (R, D, k, k)
+        count = valid.sum(axis=(-2, -1))
+        return corners, plane[..., None, None], count, (cls, cell, roi_w, roi_h, classes)
+
+    def forward(self, p, inputs, outputs, ctx):
+        x, rois = inputs[0], inputs[1]
+        trans = None if p.no_trans else inputs[2]
+        (idx, wt, _, _), plane, count, _ = self._samples(p, x, rois, trans)
+        flat = x.reshape(-1)
+        ct = wt.dtype
+        total = sum(wt[c] * flat[plane + idx[c]].astype(ct, copy=False) for c in range(4))
+        total = total.sum(axis=(-2, -1))
+        outputs[0][...] = np.where(count > 0, total / np.maximum(count, 1), 0)
+        outputs[1][...] = count
+
+    def backward(self, p, ograds, inputs, outputs, ctx):
+        x, rois = inputs[0], inputs[1]
+        trans = None if p.no_trans else inputs[2]
+        (idx, wt, dh, dw), plane, count, (cls, cell, roi_w, roi_h, classes) = \
+            self._samples(p, x, rois, trans)
+        ct = wt.dtype
+        share = np.where(count > 0, ograds[0].astype(ct, copy=False) / np.maximum(count, 1),
+                         0)[..., None, None]                                  # (R, D, k, k, 1, 1)
+        dx = scatter_add(x.size, plane + idx, wt * share).reshape(x.shape)
+        grads = [dx.astype(x.dtype), None]
+        if p.no_trans:
+            return grads
+        flat = x.reshape(-1)
+        vals = [flat[plane + idx[c]].astype(ct, copy=False) for c in range(4)]
+        gx = sum(dw[c] * vals[c] for c in range(4)) * share
+        gy = sum(dh[c] * vals[c] for c in range(4)) * share
+        std = ct.type(p.trans_std)
+        gx = gx.sum(axis=(-2, -1)) * std * roi_w[:, None, None, None]         # (R, D, k, k)
+        gy = gy.sum(axis=(-2, -1)) * std * roi_h[:, None, None, None]
+        r, part = len(rois), trans.shape[2]
+        k = p.pooled_size
+        # many (channel, bin) pairs share one trans cell: sum them with one bincount
+        base = ((np.arange(r)[:, None, None, None] * classes + cls[None, :, None, None]) * 2
+                * part + cell[None, None, :, None]) * part + cell[None, None, None, :]
+        base = np.broadcast_to(base, (r, len(cls), k, k))
+        dtr = (scatter_add(trans.size, base, gx)
+               + scatter_add(trans.size, base + part * part, gy))
+        grads.append(dtr.reshape(trans.shape).astype(trans.dtype))
+        return grads
