@@ -23,15 +23,17 @@ def caller_line():
 
 class Node:
     """One operator application, or a variable (op is None)."""
-    __slots__ = ('op', 'name', 'attrs', 'inputs', '_params', 'user_line')
+    __slots__ = ('op', 'name', 'attrs', 'inputs', '_params', 'user_line', 'subgraphs')
 
-    def __init__(self, op, name, attrs=None, inputs=(), user_line=None):
+    def __init__(self, op, name, attrs=None, inputs=(), user_line=None, subgraphs=None):
         self.op = op
         self.name = name
         self.attrs = dict(attrs) if attrs else {}
         self.inputs = list(inputs)
         self._params = None
         self.user_line = user_line
+        # control-flow ops (_foreach, _while_loop, _cond) carry their bodies as Symbols
+        self.subgraphs = list(subgraphs) if subgraphs else None
 
     @property
     def is_variable(self):
@@ -42,7 +44,10 @@ class Node:
         """Parsed operator parameters (cached; attrs must not change after first use)."""
         if self._params is None:
             op_attrs = {k: v for k, v in self.attrs.items() if not k.startswith('__')}
-            self._params = self.op.parse_params(op_attrs, self.name)
+            p = self.op.parse_params(op_attrs, self.name)
+            if self.subgraphs:   # the kernels read their bodies as p.subgraphs
+                p = type(p)(dict(p.as_dict(), subgraphs=tuple(self.subgraphs)))
+            self._params = p
         return self._params
 
     def num_outputs(self):

@@ -93,13 +93,20 @@ def _write_entry(w, e):
 
 def graph_to_json(heads):
     """The JSON text MXNet 1.9.1 writes for a symbol whose outputs are `heads`."""
+    w = _Writer()
+    _write_graph(w, heads, True)
+    return ''.join(w.parts)
+
+
+def _write_graph(w, heads, top_level):
+    """One graph object; a control-flow node's bodies nest as graphs in its 'subgraphs'
+    list, laid out like the top level but without the version 'attrs'."""
     g = Graph(heads)
     aux_version = {}
     for n in g.nodes:
         if n.op is not None:
             for i in n.aux_input_indices():
                 aux_version[(id(n), i)] = 1
-    w = _Writer()
     w.begin('{', True)
     w.key('nodes')
     w.begin('[', True)
@@ -117,6 +124,13 @@ def graph_to_json(heads):
         entries = [[g.index[id(src)], k, aux_version.get((id(n), slot), 0)]
                    for slot, (src, k) in enumerate(n.inputs)]
         _write_entry_list(w, entries)
+        if n.subgraphs:
+            w.key('subgraphs')
+            w.begin('[', True)
+            for sub in n.subgraphs:
+                w.item()
+                _write_graph(w, sub._entries, False)
+            w.end(']')
         w.end('}')
     w.end(']')
     w.key('arg_nodes')
@@ -125,18 +139,18 @@ def graph_to_json(heads):
     w.value(list(g.row_ptr))
     w.key('heads')
     _write_entry_list(w, [[g.index[id(n)], k, 0] for n, k in heads])
-    w.key('attrs')
-    w.begin('{', False)
-    w.key('mxnet_version')
-    w.begin('[', False)
-    w.item()
-    w.string('int')
-    w.item()
-    w.parts.append(str(MXNET_VERSION))
-    w.end(']')
+    if top_level:
+        w.key('attrs')
+        w.begin('{', False)
+        w.key('mxnet_version')
+        w.begin('[', False)
+        w.item()
+        w.string('int')
+        w.item()
+        w.parts.append(str(MXNET_VERSION))
+        w.end(']')
+        w.end('}')
     w.end('}')
-    w.end('}')
-    return ''.join(w.parts)
 
 
 def _write_entry_list(w, entries):
@@ -154,6 +168,10 @@ def json_to_heads(text, source='<json>'):
         doc = json.loads(text)
     except (ValueError, TypeError) as exc:
         raise MXNetError('%s: not valid symbol JSON: %s' % (source, exc)) from None
+    return _doc_to_heads(doc, source)
+
+
+def _doc_to_heads(doc, source):
     if not isinstance(doc, dict) or not isinstance(doc.get('nodes'), list):
         raise MXNetError("%s: symbol JSON needs a 'nodes' list" % source)
     raw_nodes = doc['nodes']
@@ -174,7 +192,8 @@ def json_to_heads(text, source='<json>'):
         if op is None:
             nodes.append(_Unknown(op_name, raw['name']))
             continue
-        nodes.append(Node(op, raw['name'], _upgrade_hidden_keys(op, attrs)))
+        nodes.append(Node(op, raw['name'], _upgrade_hidden_keys(op, attrs),
+                          subgraphs=_read_subgraphs(raw, source)))
     for i, raw in enumerate(raw_nodes):
         node = nodes[i]
         inputs = []
@@ -229,3 +248,17 @@ def _check_known(heads, source):
             raise MXNetError("%s: unknown operator '%s' in node '%s'; mxlite cannot run it%s"
                              % (source, n.op_name, n.name,
                                 registry.did_you_mean(n.op_name, registry.all_ops())))
+
+
+def _read_subgraphs(raw, source):
+    """A control-flow node's bodies (its 'subgraphs' list) as Symbols, or None."""
+    subs = raw.get('subgraphs')
+    if not subs:
+        return None
+    if not isinstance(subs, list):
+        raise MXNetError("%s: node '%s' has a 'subgraphs' entry that is not a list"
+                         % (source, raw['name']))
+    from .symbol import Symbol
+    return [Symbol(_doc_to_heads(sub, "%s: subgraph %d of node '%s'"
+                                 % (source, i, raw['name'])))
+            for i, sub in enumerate(subs)]

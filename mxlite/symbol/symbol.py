@@ -413,7 +413,8 @@ def _copy_graph(entries, memo):
     """Copies of the nodes reachable from entries; -> the copied entries."""
     for node in topo_order(entries):
         new = Node(node.op, node.name, node.attrs,
-                   [(memo[id(src)], k) for src, k in node.inputs], node.user_line)
+                   [(memo[id(src)], k) for src, k in node.inputs], node.user_line,
+                   node.subgraphs)
         new._params = node._params
         memo[id(node)] = new
     return [(memo[id(n)], k) for n, k in entries]
