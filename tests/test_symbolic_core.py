@@ -329,3 +329,22 @@ def test_symbol_fluent_astype_is_a_cast():
 
 def test_ndarray_tolist():
     assert mx.nd.array([[1, 2], [3, 4]]).tolist() == [[1.0, 2.0], [3.0, 4.0]]
+
+
+# auto-names MXNet 1.9.1 gives to operator-syntax nodes (checked against the real one)
+OPERATOR_NAMES = [
+    (lambda a, b: a > 0, '_greater_scalar'), (lambda a, b: a >= 0, '_greater_equal_scalar'),
+    (lambda a, b: a < 3, '_lesser_scalar'), (lambda a, b: a <= 3, '_lesser_equal_scalar'),
+    (lambda a, b: a == 1, '_equal_scalar'), (lambda a, b: a != 1, '_not_equal_scalar'),
+    (lambda a, b: 2 ** a, '_rpower_scalar'), (lambda a, b: a + 1, '_plusscalar'),
+    (lambda a, b: 1 - a, '_rminusscalar'), (lambda a, b: a * 2, '_mulscalar'),
+    (lambda a, b: a ** 2, '_powerscalar'), (lambda a, b: a > b, '_greater'),
+    (lambda a, b: a - b, '_minus'), (lambda a, b: 2 / a, '_rdivscalar'),
+]
+
+
+@pytest.mark.parametrize('make,prefix', OPERATOR_NAMES)
+def test_operator_syntax_auto_names_match_mxnet(make, prefix):
+    a, b = mx.sym.var('a'), mx.sym.var('b')
+    name = make(a, b).name
+    assert name.rstrip('0123456789') == prefix and name[len(prefix):].isdigit()

@@ -337,6 +337,8 @@ class Symbol:
                          'MXNet 1.x either); bind and call backward instead')
 
     # ------------------------------------------------------------------ arithmetic
+    # the op names are the ones MXNet 1.9.1's Symbol calls: auto-names follow them
+    # ('_plusscalar0' but '_greater_scalar0', as in MXNet)
     def _binary(self, other, op, scalar_op, reverse=False):
         from . import _internal
         if isinstance(other, Symbol):
@@ -381,7 +383,7 @@ class Symbol:
         return self._binary(o, '_Power', '_PowerScalar')
 
     def __rpow__(self, o):
-        return self._binary(o, '_Power', '_RPowerScalar', True)
+        return self._binary(o, '_Power', '_rpower_scalar', True)
 
     def __neg__(self):
         return self.__mul__(-1.0)
@@ -391,22 +393,22 @@ class Symbol:
         return _abs(self)
 
     def __eq__(self, o):
-        return self._binary(o, '_equal', '_EqualScalar')
+        return self._binary(o, '_equal', '_equal_scalar')
 
     def __ne__(self, o):
-        return self._binary(o, '_not_equal', '_NotEqualScalar')
+        return self._binary(o, '_not_equal', '_not_equal_scalar')
 
     def __gt__(self, o):
-        return self._binary(o, '_greater', '_GreaterScalar')
+        return self._binary(o, '_greater', '_greater_scalar')
 
     def __ge__(self, o):
-        return self._binary(o, '_greater_equal', '_GreaterEqualScalar')
+        return self._binary(o, '_greater_equal', '_greater_equal_scalar')
 
     def __lt__(self, o):
-        return self._binary(o, '_lesser', '_LesserScalar')
+        return self._binary(o, '_lesser', '_lesser_scalar')
 
     def __le__(self, o):
-        return self._binary(o, '_lesser_equal', '_LesserEqualScalar')
+        return self._binary(o, '_lesser_equal', '_lesser_equal_scalar')
 
 
 def _copy_graph(entries, memo):
