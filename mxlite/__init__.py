@@ -26,7 +26,7 @@ def __getattr__(name):
             'operator': 'operator', 'rnn': 'rnn', 'models': 'models', 'recordio': 'recordio',
             'profiler': 'profiler', 'util': 'util', 'debug': 'debug', 'gluon': 'gluon',
             'engine': 'engine', 'contrib': 'contrib', 'image': 'image', 'AttrScope': None,
-            'runtime': 'runtime',
+            'runtime': 'runtime', 'log': 'log',
             'Context': None}
     if name == 'AttrScope':
         from .attribute import AttrScope

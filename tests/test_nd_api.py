@@ -536,3 +536,35 @@ def test_out_decides_what_inference_leaves_open():
     assert mx.nd._internal._zeros_without_dtype(shape=(2,)).dtype == np.float32
     with pytest.raises(mx.base.MXNetError, match='could not infer the output shape'):
         mx.nd._internal._set_value(src=3.0)
+
+
+@pytest.mark.parametrize('how,shapes', [((2, 5), [(2,), (3,), (5,)]), (2, [(5,), (5,)])])
+def test_split_v2_nd_and_sym(how, shapes):
+    x = mx.nd.arange(10)
+    parts = mx.nd.split_v2(x, how)
+    assert [p.shape for p in parts] == shapes
+    np.testing.assert_array_equal(np.concatenate([p.asnumpy() for p in parts]), x.asnumpy())
+    outs = mx.sym.split_v2(mx.sym.var('a'), how).eval(a=x)
+    assert [o.shape for o in outs] == shapes
+    with pytest.raises(mx.base.MXNetError, match='int or a tuple'):
+        mx.nd.split_v2(x, [2, 5])   # MXNet refuses lists too
+    with pytest.raises(mx.base.MXNetError, match='equal'):
+        mx.nd.split_v2(x, 3)
+
+
+def test_split_v2_symbol_json_matches_mxnet():
+    # MXNet 1.9.1 writes indices as a list with 0 in front, sections 0
+    import json
+    node = json.loads(mx.sym.split_v2(mx.sym.var('a'), (2, 5)).tojson())['nodes'][1]
+    assert node['attrs'] == {'axis': '0', 'indices': '[0, 2, 5]', 'sections': '0',
+                             'squeeze_axis': 'False'}
+
+
+def test_slice_assign_methods_write_in_place():
+    a = mx.nd.zeros((3, 4))
+    assert a.slice_assign(mx.nd.ones((2, 2)), (0, 1), (2, 3), (None, None)) is a
+    a.slice_assign_scalar(5.0, (2, None), (3, None), (None, None))
+    expect = np.zeros((3, 4))
+    expect[0:2, 1:3] = 1
+    expect[2] = 5
+    np.testing.assert_array_equal(a.asnumpy(), expect)

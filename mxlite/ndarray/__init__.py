@@ -25,6 +25,34 @@ from .. import _fluent  # noqa: E402
 _fluent.install(NDArray, sys.modules[__name__])
 
 
+def split_v2(ary, indices_or_sections, axis=0, squeeze_axis=False):
+    """Split `ary` along `axis` into equal sections (an int) or at the given indices (a
+    tuple, as numpy.split); a list of NDArrays.
+
+    Examples
+    --------
+    >>> import mxlite as mx
+    >>> [a.asnumpy().tolist() for a in mx.nd.split_v2(mx.nd.arange(5), (2,))]
+    [[0.0, 1.0], [2.0, 3.0, 4.0]]
+    """
+    from ..base import MXNetError
+    if isinstance(indices_or_sections, int):
+        size = ary.shape[axis]
+        if indices_or_sections <= 0 or size % indices_or_sections:
+            raise MXNetError('split_v2: axis %d of size %d does not split into %d equal '
+                             'sections' % (axis, size, indices_or_sections))
+        step = size // indices_or_sections
+        indices = [k * step for k in range(indices_or_sections)]
+    elif isinstance(indices_or_sections, tuple):
+        indices = [0] + list(indices_or_sections)
+    else:
+        raise MXNetError('split_v2: indices_or_sections must be an int or a tuple of ints, '
+                         'got %r' % (indices_or_sections,))
+    out = _internal._split_v2(ary, indices=tuple(indices), axis=axis,
+                              squeeze_axis=squeeze_axis, sections=0)
+    return out if isinstance(out, list) else [out]
+
+
 def eye(N, M=0, k=0, ctx=None, dtype=None, **kwargs):
     """A 2-D array with ones on the k-th diagonal."""
     return _internal._eye(N=N, M=M, k=k, ctx=ctx, dtype=dtype or 'float32', **kwargs)

@@ -101,6 +101,18 @@ class NDArray:
         """The values as (nested) Python lists."""
         return self.asnumpy().tolist()
 
+    def slice_assign(self, rhs, begin, end, step):
+        """self[begin:end:step] = rhs (per axis; None keeps an axis whole), in place."""
+        from .register import invoke
+        return invoke('_slice_assign', [self, rhs],
+                      {'begin': begin, 'end': end, 'step': step}, out=self)
+
+    def slice_assign_scalar(self, value, begin, end, step):
+        """self[begin:end:step] = value, in place."""
+        from .register import invoke
+        return invoke('_slice_assign_scalar', [self],
+                      {'scalar': value, 'begin': begin, 'end': end, 'step': step}, out=self)
+
     def astype(self, dtype, copy=True):
         dtype = np_dtype(dtype)
         if not copy and self._data.dtype == dtype:

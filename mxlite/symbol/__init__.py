@@ -49,6 +49,20 @@ def linspace(start, stop, num, endpoint=True, name=None, dtype=None):
                                dtype=dtype or 'float32')
 
 
+def split_v2(ary, indices_or_sections, axis=0, squeeze_axis=False, name=None):
+    """Split along `axis` into equal sections (an int) or at the given indices (a tuple)."""
+    from ..base import MXNetError
+    if isinstance(indices_or_sections, int):
+        indices, sections = [], indices_or_sections   # lists: MXNet's JSON writes '[0, 2]'
+    elif isinstance(indices_or_sections, tuple):
+        indices, sections = [0] + list(indices_or_sections), 0
+    else:
+        raise MXNetError('split_v2: indices_or_sections must be an int or a tuple of ints, '
+                         'got %r' % (indices_or_sections,))
+    return _internal._split_v2(ary, indices=indices, axis=axis, squeeze_axis=squeeze_axis,
+                               sections=sections, name=name)
+
+
 def __getattr__(name):
     if name in ('random', 'sparse', 'linalg', 'contrib', 'op'):
         import importlib
