@@ -501,3 +501,8 @@ def download(url, fname=None, dirname=None, overwrite=False, retries=5):
                 os.remove(partial)
     logging.info('downloaded %s into %s successfully', url, fname)
     return fname
+
+
+from .test_utils_stats import *  # noqa: E402,F401,F403  (more of MXNet test_utils)
+from .test_utils_stats import __all__ as _stats_all  # noqa: E402
+__all__ = __all__ + _stats_all
