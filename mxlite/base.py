@@ -15,6 +15,15 @@ class MXNetError(RuntimeError):
     """The error MXNet raises; mxlite raises it (or a subclass) for every framework failure."""
 
 
+class NotImplementedForSymbol(MXNetError):
+    """An NDArray-only method called on a Symbol (asnumpy, wait_to_read, ...)."""
+
+    def __init__(self, function, alias=None, *args):
+        name = getattr(function, '__name__', function)
+        super().__init__('Function %s is not implemented for Symbol and only available in '
+                         'NDArray.' % (alias or name))
+
+
 class ShapeError(MXNetError, ValueError):
     """A shape that does not fit an operator, at infer_shape/bind time."""
 

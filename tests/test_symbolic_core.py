@@ -348,3 +348,20 @@ def test_operator_syntax_auto_names_match_mxnet(make, prefix):
     a, b = mx.sym.var('a'), mx.sym.var('b')
     name = make(a, b).name
     assert name.rstrip('0123456789') == prefix and name[len(prefix):].isdigit()
+
+
+@pytest.mark.parametrize('method', ['asnumpy', 'asscalar', 'wait_to_read', 'detach',
+                                    'backward', 'as_in_context'])
+def test_ndarray_only_methods_raise_as_in_mxnet(method):
+    from mxlite.base import NotImplementedForSymbol
+    with pytest.raises(NotImplementedForSymbol,
+                       match='Function %s is not implemented for Symbol' % method):
+        getattr(mx.sym.var('a'), method)()
+
+
+def test_optimize_for_known_backends_is_a_no_op():
+    net = mx.sym.FullyConnected(mx.sym.var('data'), num_hidden=2)
+    assert net.optimize_for('MKLDNN') is net
+    assert net.get_backend_symbol('ONEDNN') is net
+    with pytest.raises(MXNetError, match="backend 'nope' cannot be found"):
+        net.optimize_for('nope')

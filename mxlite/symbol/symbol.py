@@ -6,7 +6,8 @@ grouping and indexing make new Symbols that share nodes.
 import warnings
 
 from ..attribute import AttrScope
-from ..base import DTYPE_NP_TO_MX, MXNetError, did_you_mean, np_dtype, numeric_types
+from ..base import (DTYPE_NP_TO_MX, MXNetError, NotImplementedForSymbol, did_you_mean,
+                    np_dtype, numeric_types)
 from ..graph import infer
 from ..graph.ir import Graph, Node, caller_line, topo_order
 
@@ -139,6 +140,21 @@ class Symbol:
         """Fluent Cast: ``s.astype('float16')``."""
         from . import Cast
         return Cast(self, dtype=dtype)
+
+    # ------------------------------------------------------------------ backends
+    def optimize_for(self, backend, args=None, aux=None, ctx=None, **kwargs):
+        """MXNet's subgraph partitioning. mxlite's executor fuses on its own and has no
+        backends: the known MXNet backend names give the symbol back unchanged, others
+        raise as MXNet does."""
+        if backend not in _KNOWN_BACKENDS:
+            raise MXNetError("optimize_for: backend '%s' cannot be found (mxlite has no "
+                             "subgraph backends; %s are accepted and change nothing)"
+                             % (backend, ', '.join(sorted(_KNOWN_BACKENDS))))
+        return self
+
+    def get_backend_symbol(self, backend):
+        """The symbol as `optimize_for` would give it for `backend`."""
+        return self.optimize_for(backend)
 
     # ------------------------------------------------------------------ attributes
     def attr(self, key):
@@ -409,6 +425,26 @@ class Symbol:
 
     def __le__(self, o):
         return self._binary(o, '_lesser_equal', '_lesser_equal_scalar')
+
+
+# MXNet's Symbol has these NDArray methods only to raise a clear error
+_NDARRAY_ONLY = ('asnumpy', 'asscalar', 'wait_to_read', 'detach', 'backward',
+                 'as_in_context', 'as_nd_ndarray', 'as_np_ndarray')
+_KNOWN_BACKENDS = frozenset(('MKLDNN', 'ONEDNN', 'MKLDNN_QUANTIZE', 'ONEDNN_QUANTIZE',
+                             'TensorRT', 'default'))
+
+
+def _ndarray_only(name):
+    def method(self, *args, **kwargs):
+        raise NotImplementedForSymbol(name)
+    method.__name__ = name
+    method.__doc__ = 'NDArray only: raises NotImplementedForSymbol, as in MXNet.'
+    return method
+
+
+for _name in _NDARRAY_ONLY:
+    if not hasattr(Symbol, _name):
+        setattr(Symbol, _name, _ndarray_only(_name))
 
 
 def _copy_graph(entries, memo):
