@@ -506,8 +506,6 @@ def download(url, fname=None, dirname=None, overwrite=False, retries=5):
 from .test_utils_stats import *  # noqa: E402,F401,F403  (more of MXNet test_utils)
 from .test_utils_stats import __all__ as _stats_all  # noqa: E402
 __all__ = __all__ + _stats_all
-
-
 from .test_utils_helpers import *  # noqa: E402,F401,F403  (tolerances, generators, fixtures)
 from .test_utils_helpers import __all__ as _helpers_all  # noqa: E402
 __all__ = __all__ + _helpers_all
