@@ -42,6 +42,16 @@ DTYPE_NP_TO_MX = {
 DTYPE_MX_TO_NP = {v: k for k, v in DTYPE_NP_TO_MX.items()}
 
 
+def py_str(x):
+    """`x` as str (bytes are decoded as UTF-8), as MXNet's helper of the same name."""
+    return x.decode('utf-8') if isinstance(x, bytes) else str(x)
+
+
+def _as_list(obj):
+    """`obj` itself when it is a list or tuple, else [obj] (MXNet's helper)."""
+    return obj if isinstance(obj, (list, tuple)) else [obj]
+
+
 def np_dtype(dtype):
     """Normalise anything MXNet accepts as a dtype (name, numpy type, flag) to np.dtype."""
     if dtype is None:

@@ -365,3 +365,9 @@ def test_optimize_for_known_backends_is_a_no_op():
     assert net.get_backend_symbol('ONEDNN') is net
     with pytest.raises(MXNetError, match="backend 'nope' cannot be found"):
         net.optimize_for('nope')
+
+
+def test_base_helpers_mxnet_tests_import():
+    from mxlite.base import _as_list, py_str
+    assert py_str(b'abc') == 'abc' and py_str('x') == 'x'
+    assert _as_list(3) == [3] and _as_list([1, 2]) == [1, 2] and _as_list((1,)) == (1,)
