@@ -584,3 +584,27 @@ def test_imperative_calls():
     out = mx.nd.BatchNorm(x.reshape((3, 1)), mx.nd.ones((1,)), mx.nd.zeros((1,)),
                           mx.nd.zeros((1,)), mx.nd.ones((1,)))
     assert_almost_equal(out.asnumpy().ravel(), x.asnumpy().ravel() / np.sqrt(1.001), rtol=1e-5)
+
+
+@pytest.mark.parametrize('shape', [(3, 4), (3, 4, 4, 5)])
+@pytest.mark.parametrize('gamma_kind', ['channel', 'sample_channel', 'one'])
+def test_prelu_gamma_broadcasts_on_axes_0_and_1_as_mxnet(shape, gamma_kind):
+    """MXNet matches gamma's axes from the right against data axes 1 and 0: (C,), (N, C)
+    and (1,) all work; the gamma gradient is reduced to gamma's shape."""
+    from mxlite.test_utils import check_numeric_gradient, check_symbolic_forward
+    rng = np.random.RandomState(0)
+    gam = {'channel': rng.rand(4), 'sample_channel': rng.rand(3, 4),
+           'one': rng.rand(1)}[gamma_kind]
+    xa = rng.uniform(-1, 1, shape)
+    g_b = gam.reshape(gam.shape + (1,) * (len(shape) - 2)) if gam.ndim == 2 else \
+        (gam.reshape((1, -1) + (1,) * (len(shape) - 2)) if gam.size > 1 else gam)
+    y = mx.sym.LeakyReLU(data=mx.sym.var('x'), gamma=mx.sym.var('g'), act_type='prelu')
+    check_symbolic_forward(y, [xa, gam], [np.where(xa > 0, xa, xa * g_b)], dtype=np.float64)
+    check_numeric_gradient(y, [xa, gam], numeric_eps=1e-5, rtol=1e-4, atol=1e-6,
+                           dtype=np.float64)
+
+
+def test_prelu_gamma_that_does_not_broadcast_is_named():
+    y = mx.sym.LeakyReLU(data=mx.sym.var('x'), gamma=mx.sym.var('g'), act_type='prelu')
+    with pytest.raises(mx.base.MXNetError, match=r"gamma' has shape \(5,\)"):
+        y.infer_shape(x=(3, 4), g=(5,))

@@ -261,11 +261,23 @@ LEAKY = {'leaky': (_leaky, _leaky_grad), 'elu': (_elu, _elu_grad),
          'selu': (_selu, _selu_grad), 'gelu': (_gelu, _gelu_grad)}
 
 
-def _gamma_view(gamma, ndim):
-    """prelu's per-channel gamma (C,) shaped to broadcast along axis 1 of the data."""
-    if gamma.size == 1 or ndim < 2:
-        return gamma.reshape(())
-    return gamma.reshape((1, -1) + (1,) * (ndim - 2))
+def _gamma_shape(gshape, dshape):
+    """prelu's gamma shape expanded to the data's rank, or None when it does not fit.
+
+    As MXNet: gamma's axes are matched from the right against data axes 1 and 0 only (a
+    size equal to the data's or 1), every other axis broadcasts: (C,) slopes per channel,
+    (N, C) per sample and channel, (1,) one slope."""
+    result = [1] * len(dshape)
+    s = len(gshape) - 1
+    for i in range(len(dshape) - 1, -1, -1):
+        if s >= 0 and i <= 1 and gshape[s] in (dshape[i], 1):
+            result[i] = gshape[s]
+            s -= 1
+    return tuple(result) if s == -1 else None
+
+
+def _gamma_view(gamma, dshape):
+    return gamma.reshape(_gamma_shape(gamma.shape, dshape))
 
 
 @register
@@ -334,9 +346,10 @@ class LeakyReLU(Operator):
         channels = data[1] if len(data) >= 2 else 1
         if gamma is None:
             gamma = (channels,)
-        shape_check(tuple(gamma) in ((channels,), (1,)),
-                    "input 'gamma' has shape %s but data has shape %s; expected (%d,) "
-                    "(one slope per channel, axis 1) or (1,)", tuple(gamma), data, channels)
+        shape_check(_gamma_shape(tuple(gamma), data) is not None,
+                    "input 'gamma' has shape %s, which does not broadcast against data %s "
+                    "on its axes 0-1: expected e.g. (%d,) (one slope per channel), (1,) or "
+                    "(N, C)", tuple(gamma), data, channels)
         return [data, tuple(gamma)], [data]
 
     def forward(self, p, inputs, outputs, ctx):
@@ -344,7 +357,7 @@ class LeakyReLU(Operator):
         xc = x.astype(np.float32) if _compute_dtype(x) != x.dtype else x
         kind = p.act_type
         if kind == 'prelu':
-            gamma = _gamma_view(inputs[1].astype(xc.dtype, copy=False), x.ndim)
+            gamma = _gamma_view(inputs[1].astype(xc.dtype, copy=False), x.shape)
             y = np.where(xc > 0, xc, xc * gamma)
         elif kind == 'rrelu':
             if ctx.is_train:
@@ -363,15 +376,12 @@ class LeakyReLU(Operator):
         kind = p.act_type
         if kind == 'prelu':
             gamma = inputs[1]
-            gv = _gamma_view(gamma, x.ndim)
+            gv = _gamma_view(gamma, x.shape)
             neg = x <= 0
             dx = g * np.where(neg, gv, 1).astype(x.dtype, copy=False)
             contrib = np.where(neg, g * x, 0)
-            if gamma.size == 1 or x.ndim < 2:
-                dgamma = contrib.sum().reshape(gamma.shape)
-            else:
-                axes = tuple(i for i in range(x.ndim) if i != 1)
-                dgamma = contrib.sum(axis=axes).reshape(gamma.shape)
+            axes = tuple(i for i, d in enumerate(gv.shape) if d == 1 and x.shape[i] != 1)
+            dgamma = contrib.sum(axis=axes, keepdims=True).reshape(gamma.shape)
             return [dx.astype(x.dtype, copy=False), dgamma.astype(gamma.dtype, copy=False)]
         if kind == 'rrelu':
             dx = g * np.where(x > 0, 1, ctx.state['slope'])
