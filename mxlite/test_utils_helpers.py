@@ -19,7 +19,7 @@ import numpy as np
 from .io.base import DataIter
 from .ndarray.ndarray import NDArray, array
 
-__all__ = ['default_rtols', 'default_atols', 'default_numeric_eps', 'effective_dtype',
+__all__ = ['set_env_var', 'default_rtols', 'default_atols', 'default_numeric_eps', 'effective_dtype',
            'get_tolerance', 'get_rtol', 'get_atol', 'get_etol', 'get_tols', 'assert_allclose',
            'assert_almost_equal_ignore_nan', 'assert_almost_equal_with_err', 'locationError',
            'same_array', 'same_symbol_structure', 'compare_ndarray_tuple', 'np_reduce',
@@ -618,3 +618,12 @@ class DummyIter(DataIter):
         return self.the_batch
 
     __next__ = next
+
+
+def set_env_var(key, val, default_val=''):
+    """Set environment variable `key` to `val`; returns its previous value (`default_val`
+    when it was unset), as MXNet's helper."""
+    import os
+    previous = os.environ.get(key, default_val)
+    os.environ[key] = str(val)
+    return previous

@@ -55,12 +55,19 @@ def setitem(arr, key, value):
         from .. import autograd_tape
         autograd_tape.check_inplace(arr)
     key = _convert_key(key)
+    if arr.ndim == 0 and key == slice(None):   # x[:] = v on a 0-d array, as MXNet allows
+        key = Ellipsis
     if isinstance(value, NDArray):
         value = value._data
     elif not np.isscalar(value):
         value = np.asarray(value)
     try:
-        arr._data[key] = value
+        try:
+            arr._data[key] = value
+        except ValueError:
+            if np.size(value) != 1:
+                raise
+            arr._data[key] = np.reshape(value, ())   # a one-element array fills as a scalar
     except ValueError as exc:
         raise MXNetError('cannot assign a value of shape %s to NDArray[%s] of shape %s: %s' % (
             np.shape(value), key, arr._data[key].shape if _is_basic(key) else '?', exc)) from None

@@ -455,13 +455,19 @@ def empty(shape, ctx=None, dtype=None, stype=None):
     return NDArray(ctx.xp.zeros(_shape(shape), dtype=np_dtype(dtype)), ctx)
 
 
-def zeros(shape, ctx=None, dtype=None, stype=None, **kwargs):
+def zeros(shape, ctx=None, dtype=None, stype=None, out=None, **kwargs):
+    if out is not None:   # MXNet's creation ops take out= like any operator
+        out._data[...] = 0
+        return out
     ctx = _ctx(ctx)
     arr = NDArray(ctx.xp.zeros(_shape(shape), dtype=np_dtype(dtype)), ctx)
     return arr.tostype(stype) if stype not in (None, 'default') else arr
 
 
-def ones(shape, ctx=None, dtype=None, **kwargs):
+def ones(shape, ctx=None, dtype=None, out=None, **kwargs):
+    if out is not None:
+        out._data[...] = 1
+        return out
     ctx = _ctx(ctx)
     return NDArray(ctx.xp.ones(_shape(shape), dtype=np_dtype(dtype)), ctx)
 

@@ -70,6 +70,9 @@ def _binary_forward(fn, compare):
         out = outputs[0]
         if compare:  # comparisons return 0/1 in the input dtype, as MXNet does
             out[...] = fn(inputs[0], inputs[1])
+        elif out.dtype.kind in 'iu' and fn is np.divide:
+            # integer arrays divide as C does in their own dtype (truncated), as in MXNet
+            fn(inputs[0], inputs[1], out=out, casting='unsafe')
         else:
             fn(inputs[0], inputs[1], out=out)
     return forward

@@ -197,6 +197,8 @@ class Shape(Param):
             return None if self.allow_none else ()
         if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
             return (int(value),)
+        if isinstance(value, np.ndarray) and value.ndim == 1 and value.dtype.kind in 'iu':
+            value = value.tolist()   # MXNet takes any sequence of ints
         if isinstance(value, (tuple, list)):
             out = []
             for v in value:

@@ -141,6 +141,9 @@ class Symbol:
         from . import Cast
         return Cast(self, dtype=dtype)
 
+    def __bool__(self):   # `if sym:` is a bug in user code; MXNet says so
+        raise NotImplementedForSymbol('__bool__', 'bool')
+
     # ------------------------------------------------------------------ backends
     def optimize_for(self, backend, args=None, aux=None, ctx=None, **kwargs):
         """MXNet's subgraph partitioning. mxlite's executor fuses on its own and has no

@@ -1,0 +1,61 @@
+"""Behaviours MXNet 1.9.1's own unit tests rely on (found by running them against mxlite)."""
+import os
+
+import numpy as np
+import pytest
+
+import mxlite as mx
+from mxlite.base import NotImplementedForSymbol
+
+
+def test_setitem_on_a_0d_array_with_a_full_slice():
+    x = mx.nd.zeros(())
+    x[:] = np.ones(())
+    assert x.asnumpy() == 1
+
+
+def test_one_element_array_fills_a_scalar_position():
+    b = mx.nd.zeros(3)
+    b[0] = np.array([47.8], np.float32)
+    np.testing.assert_allclose(b.asnumpy(), [47.8, 0, 0], rtol=1e-6)
+    with pytest.raises(mx.base.MXNetError, match='cannot assign a value of shape'):
+        b[0] = np.array([1.0, 2.0])
+
+
+@pytest.mark.parametrize('make,value', [(mx.nd.ones, 1), (mx.nd.zeros, 0)])
+def test_creation_functions_write_into_out(make, value):
+    out = mx.nd.full((2, 2), 7)
+    assert make((2, 2), out=out) is out
+    np.testing.assert_array_equal(out.asnumpy(), np.full((2, 2), value))
+
+
+def test_shape_parameters_take_integer_arrays():
+    y = mx.nd.ones((1, 3)).broadcast_to(shape=np.array([4, 3]))
+    assert y.shape == (4, 3)
+
+
+@pytest.mark.parametrize('dtype', ['uint8', 'int32'])
+def test_integer_division_stays_in_the_dtype_truncated(dtype):
+    a = mx.nd.array([7, 9, -7 if dtype == 'int32' else 8], dtype=dtype)
+    b = mx.nd.array([2, 4, 2], dtype=dtype)
+    q = a / b
+    assert q.dtype == np.dtype(dtype)
+    expect = np.trunc(a.asnumpy().astype(float) / b.asnumpy()).astype(dtype)
+    np.testing.assert_array_equal(q.asnumpy(), expect)
+    np.testing.assert_array_equal(mx.nd.broadcast_div(a, b).asnumpy(), expect)
+
+
+def test_bool_of_a_symbol_raises():
+    with pytest.raises(NotImplementedForSymbol, match='bool'):
+        bool(mx.sym.var('a'))
+
+
+def test_set_env_var_returns_the_previous_value():
+    key = 'MXLITE_TEST_SET_ENV_VAR'
+    os.environ.pop(key, None)
+    try:
+        assert mx.test_utils.set_env_var(key, 3, default_val='none') == 'none'
+        assert mx.test_utils.set_env_var(key, 4) == '3'
+        assert os.environ[key] == '4'
+    finally:
+        os.environ.pop(key, None)
