@@ -59,3 +59,14 @@ def test_set_env_var_returns_the_previous_value():
         assert os.environ[key] == '4'
     finally:
         os.environ.pop(key, None)
+
+
+def test_module_binds_with_the_dtype_of_a_data_desc():
+    net = mx.sym.FullyConnected(mx.sym.var('data'), num_hidden=3, name='fc')
+    mod = mx.mod.Module(net, ('data',), None)
+    mod.bind(data_shapes=[mx.io.DataDesc('data', (5, 10), np.float16)])
+    mod.init_params()
+    mod.forward(mx.io.DataBatch(data=[mx.nd.ones((5, 10), dtype=np.float16)], label=None),
+                is_train=False)
+    assert mod.get_outputs()[0].dtype == np.float16
+    assert mod.get_params()[0]['fc_weight'].dtype == np.float16

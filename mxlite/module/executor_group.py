@@ -8,7 +8,9 @@ from ..ndarray.ndarray import NDArray, concatenate
 def _names_shapes(descs):
     out = []
     for d in descs:
-        if isinstance(d, (tuple, list)):
+        if hasattr(d, 'dtype') and hasattr(d, 'name'):   # a DataDesc (itself a tuple)
+            out.append((d.name, tuple(d.shape), np.dtype(d.dtype)))
+        elif isinstance(d, (tuple, list)):
             out.append((d[0], tuple(d[1]), np.dtype(d[2]) if len(d) > 2 else None))
         else:
             out.append((d.name, tuple(d.shape), np.dtype(getattr(d, 'dtype', np.float32))))
