@@ -344,6 +344,8 @@ def backward(heads, head_grads=None, retain_graph=False, train_mode=True):
             dst[...] = 0 if g is None else g
         elif g is not None:  # 'add'
             dst += g.astype(dst.dtype, copy=False)
+        if g is not None:
+            arr._fresh_grad = True
     if not retain_graph:
         for n in nodes:
             n.free()

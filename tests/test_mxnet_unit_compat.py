@@ -70,3 +70,30 @@ def test_module_binds_with_the_dtype_of_a_data_desc():
                 is_train=False)
     assert mod.get_outputs()[0].dtype == np.float16
     assert mod.get_params()[0]['fc_weight'].dtype == np.float16
+
+
+def test_get_children_of_a_group_lists_every_node_input():
+    data = mx.sym.var('data')
+    fc1 = mx.sym.FullyConnected(data=data, name='fc1', num_hidden=10)
+    fc2 = mx.sym.FullyConnected(data=fc1, name='fc2', num_hidden=100)
+    children = fc2.get_children()
+    assert children.list_outputs() == ['fc1_output', 'fc2_weight', 'fc2_bias']
+    assert children.get_children().list_outputs() == ['data', 'fc1_weight', 'fc1_bias']
+    assert children['fc2_weight'].get_children() is None
+
+
+def test_fresh_grad_flags_the_variables_backward_reached():
+    from mxlite.autograd import mark_variables, record
+    x, y = mx.nd.ones((2, 2)), mx.nd.ones((2, 2))
+    dx, dy = mx.nd.zeros((2, 2)), mx.nd.zeros((2, 2))
+    mark_variables([x, y], [dx, dy])
+    assert not x._fresh_grad and not y._fresh_grad
+    with record():
+        out = (x + 2) + y
+    out.backward()
+    assert x._fresh_grad and y._fresh_grad
+    x._fresh_grad = y._fresh_grad = False
+    with record():
+        out = (x + 2).detach() + y
+    out.backward()
+    assert y._fresh_grad and not x._fresh_grad

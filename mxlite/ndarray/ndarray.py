@@ -25,7 +25,7 @@ class NDArray:
     array([[2., 4.],
            [6., 8.]], dtype=float32)
     """
-    __slots__ = ('_data', '_ctx', '_grad', '_grad_req', '_ag_entry', '__weakref__')
+    __slots__ = ('_data', '_ctx', '_grad', '_grad_req', '_ag_entry', '_fresh', '__weakref__')
     # numpy defers binary operators to us when an NDArray is on the right
     __array_priority__ = 1000.0
 
@@ -37,6 +37,16 @@ class NDArray:
         self._ag_entry = None
 
     # ------------------------------------------------------------------ properties
+    @property
+    def _fresh_grad(self):
+        """Whether a backward pass wrote this variable's gradient since the flag was last
+        cleared (MXNet's flag; Gluon-style trainers read and reset it)."""
+        return getattr(self, '_fresh', False)
+
+    @_fresh_grad.setter
+    def _fresh_grad(self, value):
+        self._fresh = bool(value)
+
     @property
     def shape(self):
         return self._data.shape

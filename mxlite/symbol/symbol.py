@@ -98,10 +98,10 @@ class Symbol:
         return Symbol(entries)
 
     def get_children(self):
-        node, _ = self._single('get_children')
-        if node.op is None or not node.inputs:
-            return None
-        return Symbol(list(node.inputs))
+        """The inputs of this symbol's node(s) as one grouped symbol (for a group, those of
+        every output's node in turn), or None when there are none (variables)."""
+        inputs = [e for node, _ in self._entries if node.op is not None for e in node.inputs]
+        return Symbol(inputs) if inputs else None
 
     def _single(self, what):
         if len(self._entries) != 1:
