@@ -97,3 +97,30 @@ def test_fresh_grad_flags_the_variables_backward_reached():
         out = (x + 2).detach() + y
     out.backward()
     assert y._fresh_grad and not x._fresh_grad
+
+
+def _stateful_module():
+    cell = mx.rnn.LSTMCell(num_hidden=4, prefix='l0_')
+    begin = cell.begin_state(func=mx.sym.Variable)
+    _, states = cell.unroll(3, begin_state=begin, inputs=mx.sym.Variable('data'))
+    mod = mx.mod.Module(mx.sym.Group(states), label_names=None,
+                        state_names=[b.name for b in begin])
+    mod.bind(data_shapes=[('data', (2, 3, 5))], label_shapes=None, for_training=False)
+    mod.init_params(initializer=mx.init.Uniform(0.5))
+    return mod, mx.io.DataBatch(data=[mx.nd.zeros((2, 3, 5))], label=[])
+
+
+def test_module_set_states_feeds_the_state_inputs():
+    mod, batch = _stateful_module()
+    mod.set_states(value=1)
+    assert all((s.asnumpy() == 1).all() for s in mod.get_states())
+    mod.forward(batch)
+    first = [o.copy() for o in mod.get_outputs()]
+    mod.set_states(states=mod.get_outputs(merge_multi_context=False))
+    np.testing.assert_array_equal(mod.get_states()[0].asnumpy(), first[0].asnumpy())
+    mod.forward(batch)
+    assert not np.allclose(mod.get_outputs()[0].asnumpy(), first[0].asnumpy())
+    with pytest.raises(mx.base.MXNetError, match='exactly one of states and value'):
+        mod.set_states()
+    with pytest.raises(mx.base.MXNetError, match='1 states given but the module has 2'):
+        mod.set_states(states=[[mx.nd.zeros((2, 4))]])

@@ -195,6 +195,37 @@ class DataParallelExecutorGroup:
         for e in self.execs:
             e.copy_params_from(arg_params, aux_params, allow_extra_params=allow_extra)
 
+    def get_states(self, merge_multi_context=True):
+        """The state inputs (`state_names`): per state, one array per device, or merged
+        along the batch axis."""
+        states = [[e.arg_dict[name] for e in self.execs] for name in self.state_names]
+        if merge_multi_context:
+            return [s[0] if len(s) == 1 else concatenate(s) for s in states]
+        return states
+
+    def set_states(self, states=None, value=None):
+        """Copy `states` ([[state1_dev1, state1_dev2], [state2_dev1, ...]]) into the state
+        inputs, or fill them all with `value`."""
+        if (states is None) == (value is None):
+            raise MXNetError('set_states: give exactly one of states and value')
+        if value is not None:
+            for name in self.state_names:
+                for e in self.execs:
+                    e.arg_dict[name][:] = value
+            return
+        if len(states) != len(self.state_names):
+            raise MXNetError('set_states: %d states given but the module has %d (%s)'
+                             % (len(states), len(self.state_names),
+                                ', '.join(self.state_names)))
+        for name, per_device in zip(self.state_names, states):
+            per_device = per_device if isinstance(per_device, (list, tuple)) else [per_device]
+            for e, src in zip(self.execs, per_device):
+                dst = e.arg_dict[name]
+                if tuple(src.shape) != dst.shape:
+                    raise MXNetError("set_states: state '%s' has shape %s, expected %s"
+                                     % (name, tuple(src.shape), dst.shape))
+                dst[:] = src
+
     def install_monitor(self, mon):
         for e in self.execs:
             mon.install(e)

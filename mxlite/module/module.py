@@ -435,6 +435,17 @@ class Module(BaseModule):
         if indices:   # one call for all parameters, as MXNet's aggregated updates
             self._updater(indices, all_grads, all_weights)
 
+    def get_states(self, merge_multi_context=True):
+        """The values of the state inputs named by `state_names` (e.g. RNN states)."""
+        assert self.binded and self.params_initialized
+        return self._exec_group.get_states(merge_multi_context)
+
+    def set_states(self, states=None, value=None):
+        """Set the state inputs from `states` (per state, one array per device, as
+        get_outputs(merge_multi_context=False) gives them) or fill them with `value`."""
+        assert self.binded and self.params_initialized
+        self._exec_group.set_states(states, value)
+
     def get_outputs(self, merge_multi_context=True):
         assert self.binded and self.params_initialized
         return self._exec_group.get_outputs(merge_multi_context=merge_multi_context)
