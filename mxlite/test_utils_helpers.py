@@ -623,7 +623,6 @@ class DummyIter(DataIter):
 def set_env_var(key, val, default_val=''):
     """Set environment variable `key` to `val`; returns its previous value (`default_val`
     when it was unset), as MXNet's helper."""
-    import os
     previous = os.environ.get(key, default_val)
     os.environ[key] = str(val)
     return previous
